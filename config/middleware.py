@@ -1,0 +1,98 @@
+"""Request id, one structured log line per request, and the error envelope for non-DRF errors."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from config.api import envelope, error_code_for_status
+from config.context import RequestFacts, current_request
+
+logger = structlog.get_logger("helpline.request")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Accept or make an `X-Request-ID`, log the request, and wrap any error in the envelope.
+
+    It sits first so that it sees every response, including Django's own 404/405/500 pages and
+    CSRF failures, and turns each into `{"error": {...}}` with the same request id the log has.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = current_request.set(
+            RequestFacts(ip_address=request.META.get("REMOTE_ADDR") or None, request_id=request_id)
+        )
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request.reset(token)
+        if response.status_code >= 400 and not _is_json(response):
+            response = _as_envelope(request, response)
+        response["X-Request-ID"] = request_id
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            user=user.get_username() if user is not None and user.is_authenticated else None,
+        )
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse:
+        """An exception no view handled: log it with its traceback, answer 500 in the envelope."""
+        logger.exception("unhandled_exception", path=request.path, method=request.method)
+        return JsonResponse(
+            envelope(
+                "server_error",
+                "The server hit an unexpected error; it has been logged.",
+                request=request,
+            ),
+            status=500,
+        )
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication credentials were not provided or are invalid.",
+    403: "You do not have permission to perform this action.",
+    404: "Nothing was found at this address.",
+    405: "This method is not allowed here.",
+    413: "The request body is too large.",
+    429: "Too many requests; slow down.",
+}
+
+
+def _as_envelope(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    status = response.status_code
+    message = _MESSAGES.get(status, "The server could not complete the request.")
+    if status == 403 and getattr(request, "csrf_failure_reason", None):
+        message = "CSRF verification failed; send the CSRF token with session-authenticated writes."
+    new = JsonResponse(
+        envelope(error_code_for_status(status), message, request=request), status=status
+    )
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if header in response:
+            new[header] = response[header]
+    return new

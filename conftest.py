@@ -1,0 +1,54 @@
+"""Suite-wide fixtures: API clients per role, a project with members, Redis hygiene."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests_support.factories import make_project, make_user
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with the suite's own Redis database empty."""
+    from config.redis import get_redis
+
+    get_redis().flushdb()
+    yield
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def site_admin(db: None) -> Any:
+    return make_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def desk(db: None) -> dict[str, Any]:
+    """A project DESK with one user per role, plus an outsider in no project."""
+    project = make_project("DESK")
+    people = {
+        role: make_user(role, project=project, role=role)
+        for role in ("customer", "agent", "lead", "manager", "admin")
+    }
+    people["outsider"] = make_user("outsider")
+    people["customer2"] = make_user("customer2", project=project, role="customer")
+    return {"project": project, **people}
+
+
+@pytest.fixture
+def as_user() -> Any:
+    return client_for

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from notifications import consumers
+
+websocket_urlpatterns = [
+    path("ws/me/", consumers.MeConsumer.as_asgi()),
+]

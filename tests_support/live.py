@@ -1,0 +1,188 @@
+"""Real processes for end-to-end tests: gunicorn, uvicorn and Celery workers on the test database.
+
+They run the project's own entry points with `config.settings_test` and `DATABASE_URL` pointing at
+the database pytest-django created, so tests using them must commit (`transactional_db`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: the test database and the suite's Redis database."""
+    from django.conf import settings
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "HELPLINE_TESTING": "1",
+        "DATABASE_URL": url,
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "LOG_JSON": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {port} within {timeout}s")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
+    """The WSGI API under gunicorn; yields its base URL."""
+    port = free_port()
+    log = open(ROOT / ".data" / f"gunicorn-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=process_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+        log.close()
+
+
+@contextmanager
+def asgi_server(**env: str) -> Iterator[str]:
+    """The WebSocket server under uvicorn; yields its ws:// base URL."""
+    port = free_port()
+    log = open(ROOT / ".data" / f"uvicorn-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=process_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+        log.close()
+
+
+@contextmanager
+def celery_worker(
+    concurrency: int = 1, queue: str | None = None, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the suite's broker; yields the process (tests may kill it)."""
+    from django.conf import settings
+
+    queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
+    log_path = ROOT / ".data" / f"celery-{os.getpid()}-{time.monotonic_ns()}.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{time.monotonic_ns()}@%h",
+        ],
+        cwd=ROOT,
+        env=process_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_for_worker(log_path, proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+def _wait_for_worker(log_path: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-3000:]}")
+        if b"ready." in log_path.read_bytes():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"worker not ready:\n{log_path.read_text()[-3000:]}")

@@ -1,0 +1,155 @@
+"""Auth and people: tokens, the caller, site-admin user management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from config.pagination import cursor_pagination
+from tickets.models import Membership, User
+from tickets.permissions import IsSiteAdmin
+from tickets.services.people import create_user, update_user
+
+
+class LoginThrottle(SimpleRateThrottle):
+    """Per client IP (and per username) so one attacker cannot spray passwords."""
+
+    scope = "login"
+
+    def get_rate(self) -> str:
+        return str(settings.LOGIN_RATE)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        data = request.data if isinstance(request.data, dict) else {}
+        username = str(data.get("username", ""))[:150]
+        ident = self.get_ident(request)
+        return f"throttle_login_{ident}_{username.lower()}"
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class TokenView(APIView):
+    """`POST {username, password}` -> `{"token"}`."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise serializers.ValidationError({"non_field_errors": ["Wrong username or password."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.key")
+    project_name = serializers.CharField(source="project.name")
+
+    class Meta:
+        model = Membership
+        fields = ["project", "project_name", "role"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=True, max_length=256, trim_whitespace=False
+    )
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "full_name",
+            "is_active",
+            "is_superuser",
+            "date_joined",
+            "password",
+        ]
+        read_only_fields = ["id", "is_superuser", "date_joined"]
+
+    def validate_password(self, value: str) -> str:
+        validate_password(value)
+        return value
+
+
+class UserUpdateSerializer(UserSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, max_length=256, trim_whitespace=False
+    )
+
+    class Meta(UserSerializer.Meta):
+        read_only_fields = ["id", "username", "is_superuser", "date_joined"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    memberships = MembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "full_name", "is_superuser", "memberships"]
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = User.objects.prefetch_related("memberships__project").get(pk=request.user.pk or 0)
+        return Response(MeSerializer(user).data)
+
+
+class UserListView(generics.ListCreateAPIView):
+    permission_classes = [IsAuthenticated, IsSiteAdmin]
+    serializer_class = UserSerializer
+    queryset = User.objects.all()
+    pagination_class = cursor_pagination("username")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = UserSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = create_user(actor=request.user, **data.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailView(generics.RetrieveUpdateAPIView):
+    permission_classes = [IsAuthenticated, IsSiteAdmin]
+    serializer_class = UserUpdateSerializer
+    queryset = User.objects.all()
+    lookup_field = "username"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = self.get_object()
+        data = UserUpdateSerializer(user, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = update_user(actor=request.user, user=user, changes=dict(data.validated_data))
+        return Response(UserUpdateSerializer(user).data)

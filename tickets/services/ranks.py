@@ -1,0 +1,148 @@
+"""Where a ticket goes in its project's single rank space, and the online rebalance.
+
+One rank space per project: a column showing two statuses is still one order, and a rank is always
+chosen between the two *project-wide* neighbours, so it can never collide with a ticket of another
+column that happens to sit in the same gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from django.db import connection, transaction
+
+from tickets import ranking
+from tickets.models import Project, Ticket
+
+logger = structlog.get_logger(__name__)
+
+
+def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int) -> str:
+    """A rank strictly between two project-wide neighbours, which may sit in different buckets.
+
+    During a rebalance the rank space holds two buckets; "0|..." sorts before "1|...", so a gap that
+    straddles the boundary is filled at the end of the lower bucket (or the start of the upper).
+    """
+    if lo is not None and hi is not None:
+        lo_bucket, lo_key = ranking.parse_rank(lo)
+        hi_bucket, _ = ranking.parse_rank(hi)
+        if lo_bucket != hi_bucket:
+            return ranking.make_rank(lo_bucket, ranking.generate_key_between(lo_key, None))
+    if lo is None and hi is None:
+        return ranking.rank_between(None, None, bucket=bucket)
+    return ranking.rank_between(lo, hi)
+
+
+def project_neighbour_after(project_id: int, rank: str, *, exclude_id: int | None) -> str | None:
+    """The smallest rank in the project greater than `rank` (archived tickets included: ranks stay unique)."""
+    qs = Ticket.objects.filter(project_id=project_id, rank__gt=rank)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("rank").values_list("rank", flat=True).first()
+
+
+def project_neighbour_before(project_id: int, rank: str, *, exclude_id: int | None) -> str | None:
+    """The largest rank in the project smaller than `rank`."""
+    qs = Ticket.objects.filter(project_id=project_id, rank__lt=rank)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("-rank").values_list("rank", flat=True).first()
+
+
+def bottom_of(
+    project: Project, status_ids: list[int], *, exclude_id: int | None
+) -> tuple[str | None, str | None]:
+    """The gap at the bottom of a column: after its last ticket, before the project's next rank."""
+    column = Ticket.objects.filter(project=project, status_id__in=status_ids, is_archived=False)
+    if exclude_id is not None:
+        column = column.exclude(pk=exclude_id)
+    last = column.order_by("-rank").values_list("rank", flat=True).first()
+    if last is None:
+        everything = Ticket.objects.filter(project=project)
+        if exclude_id is not None:
+            everything = everything.exclude(pk=exclude_id)
+        return everything.order_by("-rank").values_list("rank", flat=True).first(), None
+    return last, project_neighbour_after(project.pk, last, exclude_id=exclude_id)
+
+
+# --- rebalance ----------------------------------------------------------------------------------
+
+REBALANCE_BATCH = 500
+
+
+def rebalance_project(
+    project_id: int,
+    *,
+    batch_size: int = REBALANCE_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Rewrite every rank of a project into the next bucket with short keys, online, in batches.
+
+    Moving 0->1 (or 1->2) the upper bucket sorts after the lower one, so tickets move from the
+    bottom of the order up: each batch takes the last tickets still in the old bucket and gives them
+    keys just before the new bucket's first key. For 2->0 it runs from the top down. At every
+    commit the whole order is intact, so moves go on meanwhile (they lock the same rows). Callers
+    hold the project's rebalance lock. Returns the number of tickets rewritten.
+    """
+    project = Project.objects.get(pk=project_id)
+    old_bucket = project.rank_bucket
+    new_bucket = ranking.next_bucket(old_bucket)
+    prefix = f"{new_bucket}|"
+    upward = new_bucket < old_bucket
+    total = Ticket.objects.filter(project_id=project_id).exclude(rank__startswith=prefix).count()
+    done = 0
+    while True:
+        with transaction.atomic():
+            pending = (
+                Ticket.objects.filter(project_id=project_id)
+                .exclude(rank__startswith=prefix)
+                .order_by("rank" if upward else "-rank")
+                .select_for_update()
+            )
+            batch = list(pending.values_list("id", "rank")[:batch_size])
+            if not batch:
+                break
+            in_new = Ticket.objects.filter(project_id=project_id, rank__startswith=prefix)
+            if upward:
+                edge = in_new.order_by("-rank").values_list("rank", flat=True).first()
+                start = ranking.parse_rank(edge)[1] if edge else None
+                keys = ranking.generate_n_keys_between(start, None, len(batch))
+                assigned = list(zip([i for i, _ in batch], keys, strict=True))
+            else:
+                edge = in_new.order_by("rank").values_list("rank", flat=True).first()
+                end = ranking.parse_rank(edge)[1] if edge else None
+                keys = ranking.generate_n_keys_between(None, end, len(batch))
+                # batch runs from the bottom up; keys run upwards: pair the last ticket with the last key.
+                assigned = list(zip([i for i, _ in reversed(batch)], keys, strict=True))
+            _write_ranks(
+                project_id, [(tid, ranking.make_rank(new_bucket, key)) for tid, key in assigned]
+            )
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    with transaction.atomic():
+        Project.objects.filter(pk=project_id).update(rank_bucket=new_bucket)
+        from notifications.services import record_board_event
+
+        record_board_event(
+            project_id=project_id,
+            type="board.reranked",
+            data={"bucket": new_bucket, "tickets": done},
+        )
+    logger.info("ranks_rebalanced", project_id=project_id, tickets=done, bucket=new_bucket)
+    return done
+
+
+def _write_ranks(project_id: int, pairs: list[tuple[int, str]]) -> None:
+    if not pairs:
+        return
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    params: list[int | str] = [x for pair in pairs for x in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE tickets_ticket AS t SET rank = v.rank COLLATE "C" '  # noqa: S608 - placeholders only
+            f"FROM (VALUES {values}) AS v(id, rank) "
+            "WHERE t.id = v.id::bigint AND t.project_id = %s",
+            [*params, project_id],
+        )

@@ -1,0 +1,893 @@
+"""Writes for tickets: create, update, move, archive, assign, escalate, conversation, watchers.
+
+Every function: keyword-only arguments, an explicit actor, one transaction that locks what it
+changes, validates, writes the ticket row with `update_fields`, and writes its audit and board
+event rows; side effects run on commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from notifications.services import record_board_event
+from tickets import ranking
+from tickets.audit import record_audit
+from tickets.models import (
+    Attachment,
+    BoardColumn,
+    ColumnStatus,
+    Message,
+    Priority,
+    Project,
+    Role,
+    Status,
+    StatusCategory,
+    Ticket,
+    User,
+    Watcher,
+)
+from tickets.permissions import has_role, is_staff_role, require_role, role_in
+from tickets.selectors import get_visible_ticket
+from tickets.services.ranks import (
+    bottom_of,
+    project_neighbour_after,
+    project_neighbour_before,
+    rank_for_gap,
+)
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    default_message = "The workflow does not allow this status change."
+
+
+class StalePosition(DomainError):
+    code = "stale_position"
+    default_message = "The neighbours you gave are no longer next to each other; reload and retry."
+
+
+class WipLimitExceeded(DomainError):
+    code = "wip_limit_exceeded"
+    default_message = "The target column is at its WIP limit."
+
+
+# --- shared pieces ------------------------------------------------------------------------------
+
+
+def ticket_event_data(ticket: Ticket) -> dict[str, Any]:
+    """The small, safe board-event payload of a ticket (no description, no conversation)."""
+    return {
+        "id": ticket.pk,
+        "key": f"{ticket.project.key}-{ticket.number}",
+        "title": ticket.title,
+        "status": ticket.status.key,
+        "status_category": ticket.status.category,
+        "rank": ticket.rank,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "assignee": ticket.assignee.username if ticket.assignee_id and ticket.assignee else None,
+        "is_archived": ticket.is_archived,
+        "escalation_level": ticket.escalation_level,
+        "updated_at": ticket.updated_at.isoformat().replace("+00:00", "Z")
+        if ticket.updated_at
+        else None,
+    }
+
+
+def check_transition(project: Project, old: Status, new: Status) -> None:
+    """Raise InvalidTransition unless the project's workflow allows old -> new."""
+    if old.pk == new.pk:
+        return
+    allowed = (project.workflow or {}).get(old.key)
+    if allowed is not None and new.key not in allowed:
+        raise InvalidTransition(
+            f"{old.name} can only move to: {', '.join(allowed) or 'nothing'}.",
+            details={"from": old.key, "to": new.key, "allowed": allowed},
+        )
+
+
+def apply_status(ticket: Ticket, new: Status, *, now: Any) -> list[str]:
+    """Set the status and the lifecycle times it implies; returns the fields changed."""
+    old = ticket.status
+    if old.pk == new.pk:
+        return []
+    ticket.status = new
+    fields = ["status"]
+    entering_done = new.category == StatusCategory.DONE and old.category != StatusCategory.DONE
+    leaving_done = old.category == StatusCategory.DONE and new.category != StatusCategory.DONE
+    if entering_done:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    if new.key == "closed":
+        ticket.closed_at = now
+        fields.append("closed_at")
+    if leaving_done:
+        ticket.reopened_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        fields += ["reopened_count", "resolved_at", "closed_at"]
+    return list(dict.fromkeys(fields))
+
+
+def column_status_ids(project: Project, status: Status) -> tuple[BoardColumn | None, list[int]]:
+    """The column showing a status in a project, and all statuses of that column."""
+    link = (
+        ColumnStatus.objects.filter(project=project, status=status).select_related("column").first()
+    )
+    if link is None:
+        return None, [status.pk]
+    ids = list(ColumnStatus.objects.filter(column=link.column).values_list("status_id", flat=True))
+    return link.column, ids
+
+
+def refresh_search_vector(ticket_id: int) -> None:
+    """Recompute the weighted full-text vector: title (A), description (B), public messages (C)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE tickets_ticket AS t SET search_vector =
+                setweight(to_tsvector('english', coalesce(t.title, '')), 'A')
+                || setweight(to_tsvector('english', coalesce(t.description, '')), 'B')
+                || setweight(to_tsvector('english', coalesce((
+                    SELECT string_agg(m.body, ' ') FROM tickets_message m
+                    WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')
+            WHERE t.id = %s
+            """,
+            [ticket_id],
+        )
+
+
+def _next_number(project_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tickets_project SET ticket_counter = ticket_counter + 1 WHERE id = %s "
+            "RETURNING ticket_counter",
+            [project_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _member(project: Project, user: User | None, *, minimum: str, field: str) -> User | None:
+    if user is None:
+        return None
+    if not user.is_active or not has_role(user, project, minimum):
+        raise InvalidInput(
+            f"{field}: {user.username} is not an active {minimum} (or higher) of {project.key}.",
+            details={"fields": {field: [f"{user.username} cannot be {field} here."]}},
+        )
+    return user
+
+
+def _ensure_watching(ticket: Ticket, users: Iterable[User | None]) -> None:
+    Watcher.objects.bulk_create(
+        [Watcher(ticket=ticket, user=u) for u in {u for u in users if u is not None}],
+        ignore_conflicts=True,
+    )
+
+
+def _notify(kind: str, ticket: Ticket, actor: Any, **extra: Any) -> None:
+    """Hand a ticket event to the notification pipeline (in-app, e-mail, webhooks)."""
+    from notifications.dispatch import notify_ticket_event
+
+    notify_ticket_event(kind=kind, ticket=ticket, actor=actor, **extra)
+
+
+def _sla(hook: str, ticket: Ticket, **kwargs: Any) -> None:
+    """Let the SLA engine react to a change, in the same transaction."""
+    from sla import services as sla_services
+
+    getattr(sla_services, hook)(ticket=ticket, **kwargs)
+
+
+# --- create / update ----------------------------------------------------------------------------
+
+
+def create_ticket(
+    *,
+    actor: Any,
+    project: Project,
+    title: str,
+    description: str = "",
+    priority: str | None = None,
+    category: str | None = None,
+    tags: Sequence[str] = (),
+    assignee: User | None = None,
+    requester: User | None = None,
+    linked_type: str = "",
+    linked_id: str = "",
+    is_sensitive: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> Ticket:
+    """Open a ticket in the project's default status, at the bottom of its column."""
+    role = role_in(actor, project)
+    if role is None:
+        raise NotFound(f"No project {project.key!r} that you can see.")
+    if role == Role.CUSTOMER:
+        if assignee is not None or (requester is not None and requester.pk != actor.pk):
+            raise Forbidden("Customers cannot choose the assignee or raise tickets for others.")
+        requester = actor
+    if priority is not None and priority not in Priority.values:
+        raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}.")
+    if category is not None and category not in project.categories:
+        raise InvalidInput(f"category must be one of {', '.join(project.categories)}.")
+    requester = _member(project, requester or actor, minimum=Role.CUSTOMER, field="requester")
+    assignee = _member(project, assignee, minimum=Role.AGENT, field="assignee")
+    status = _default_status()
+    now = timezone.now()
+    with transaction.atomic():
+        number = _next_number(project.pk)
+        _, status_ids = column_status_ids(project, status)
+        lo, hi = bottom_of(project, status_ids, exclude_id=None)
+        ticket = Ticket.objects.create(
+            project=project,
+            number=number,
+            title=title,
+            description=description,
+            status=status,
+            rank=rank_for_gap(lo, hi, bucket=project.rank_bucket),
+            priority=priority or Priority.MEDIUM,
+            category=category or _default_category(project),
+            tags=list(dict.fromkeys(tags)),
+            assignee=assignee,
+            requester=requester,
+            created_by=actor,
+            linked_type=linked_type,
+            linked_id=linked_id,
+            is_sensitive=is_sensitive,
+            metadata=metadata or {},
+        )
+        ticket.project = project
+        refresh_search_vector(ticket.pk)
+        _ensure_watching(ticket, [requester, assignee])
+        record_audit(
+            actor=actor,
+            action="ticket.created",
+            project_id=project.pk,
+            ticket_id=ticket.pk,
+            new=_snapshot(ticket),
+        )
+        _sla("start_ticket_sla", ticket, now=now)
+        record_board_event(
+            project_id=project.pk,
+            type="ticket.created",
+            data=ticket_event_data(ticket),
+            ticket_id=ticket.pk,
+        )
+        _notify("ticket.created", ticket, actor)
+        _after_create(
+            ticket, explicit_category=category is not None, explicit_priority=priority is not None
+        )
+    return ticket
+
+
+def _after_create(ticket: Ticket, *, explicit_category: bool, explicit_priority: bool) -> None:
+    from tickets.tasks import classify_ticket_task
+
+    classify_ticket_task.delay_on_commit(
+        ticket.pk, apply_category=not explicit_category, apply_priority=not explicit_priority
+    )
+
+
+def _default_status() -> Status:
+    from tickets.services.projects import default_status
+
+    return default_status()
+
+
+def _default_category(project: Project) -> str:
+    return "general" if "general" in project.categories else project.categories[0]
+
+
+def _snapshot(ticket: Ticket, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    names = fields or (
+        "title",
+        "description",
+        "priority",
+        "category",
+        "tags",
+        "linked_type",
+        "linked_id",
+        "is_sensitive",
+        "resolution_summary",
+        "metadata",
+    )
+    out: dict[str, Any] = {
+        name: getattr(ticket, name) for name in names if name not in ("status", "assignee")
+    }
+    if fields is None or "status" in names:
+        out["status"] = ticket.status.key
+    if fields is None or "assignee" in names:
+        out["assignee"] = (
+            ticket.assignee.username if ticket.assignee_id and ticket.assignee else None
+        )
+    return out
+
+
+CUSTOMER_EDITABLE = {"title", "description"}
+STAFF_EDITABLE = {
+    "title",
+    "description",
+    "priority",
+    "category",
+    "tags",
+    "linked_type",
+    "linked_id",
+    "is_sensitive",
+    "resolution_summary",
+    "metadata",
+    "status",
+    "assignee",
+}
+
+
+def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
+    """Change a ticket's fields; a status change goes through the workflow, an assignee through assign."""
+    unknown = set(changes) - STAFF_EDITABLE
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        project = ticket.project
+        role = role_in(actor, project)
+        if not is_staff_role(role) and set(changes) - CUSTOMER_EDITABLE:
+            raise Forbidden("Customers can only edit the title and description of their tickets.")
+        if ticket.is_archived:
+            raise DomainError("Archived tickets cannot be edited.")
+        if "priority" in changes and changes["priority"] not in Priority.values:
+            raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}.")
+        if "category" in changes and changes["category"] not in project.categories:
+            raise InvalidInput(f"category must be one of {', '.join(project.categories)}.")
+        fields: list[str] = []
+        old = _snapshot(ticket, changes)
+        if "status" in changes:
+            new_status = _status_by_key(changes["status"])
+            check_transition(project, ticket.status, new_status)
+            old_status = ticket.status
+            fields += apply_status(ticket, new_status, now=now)
+            if fields:
+                _place_in_status_column(ticket, new_status, old_status)
+                fields.append("rank")
+        if "assignee" in changes:
+            require_role(actor, project, Role.AGENT, "assign tickets")
+            assignee = _member(project, changes["assignee"], minimum=Role.AGENT, field="assignee")
+            if (assignee.pk if assignee else None) != ticket.assignee_id:
+                ticket.assignee = assignee
+                fields.append("assignee")
+                _ensure_watching(ticket, [assignee])
+        for name, value in changes.items():
+            if name in ("status", "assignee"):
+                continue
+            if name == "tags":
+                value = list(dict.fromkeys(value))
+            if getattr(ticket, name) != value:
+                setattr(ticket, name, value)
+                fields.append(name)
+        if not fields:
+            return ticket
+        ticket.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+        if {"title", "description"} & set(fields):
+            refresh_search_vector(ticket.pk)
+        record_audit(
+            actor=actor,
+            action="ticket.updated",
+            project_id=project.pk,
+            ticket_id=ticket.pk,
+            old={k: v for k, v in old.items() if k in fields},
+            new={k: v for k, v in _snapshot(ticket, changes).items() if k in fields},
+        )
+        if "priority" in fields:
+            _sla("retarget_ticket_sla", ticket, now=now)
+        if "status" in fields:
+            _sla("status_changed", ticket, old_status=old_status, now=now)
+        record_board_event(
+            project_id=project.pk,
+            type="ticket.updated",
+            data=ticket_event_data(ticket),
+            ticket_id=ticket.pk,
+        )
+        _notify("ticket.updated", ticket, actor, changed=sorted(set(fields) - {"rank"}))
+        if "assignee" in fields:
+            _notify("ticket.assigned", ticket, actor, reason="")
+        if "status" in fields and ticket.status.category == StatusCategory.DONE:
+            _notify("ticket.resolved", ticket, actor)
+    return ticket
+
+
+def _status_by_key(key: Any) -> Status:
+    status = Status.objects.filter(key=key).first() if isinstance(key, str) else None
+    if status is None:
+        raise InvalidInput(
+            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
+        )
+    return status
+
+
+def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
+    """A status change from PATCH/bulk lands at the bottom of the new status's column."""
+    old_column, _ = column_status_ids(ticket.project, old)
+    new_column, status_ids = column_status_ids(ticket.project, new)
+    _check_wip(ticket, old_column, new_column)
+    if old_column is not None and new_column is not None and old_column.pk == new_column.pk:
+        return
+    lo, hi = bottom_of(ticket.project, status_ids, exclude_id=ticket.pk)
+    ticket.rank = rank_for_gap(lo, hi, bucket=ticket.project.rank_bucket)
+
+
+def _check_wip(
+    ticket: Ticket, old_column: BoardColumn | None, new_column: BoardColumn | None
+) -> None:
+    if new_column is None or (old_column is not None and old_column.pk == new_column.pk):
+        return
+    if new_column.enforce_wip and new_column.max_limit is not None:
+        count = (
+            Ticket.objects.filter(
+                project_id=ticket.project_id,
+                status_id__in=new_column.status_links.values("status_id"),
+                is_archived=False,
+            )
+            .exclude(pk=ticket.pk)
+            .count()
+        )
+        if count >= new_column.max_limit:
+            raise WipLimitExceeded(
+                f"{new_column.name} already holds {count} of at most {new_column.max_limit} tickets.",
+                details={
+                    "column": new_column.pk,
+                    "count": count,
+                    "max_limit": new_column.max_limit,
+                },
+            )
+
+
+# --- move ---------------------------------------------------------------------------------------
+
+MOVE_ATTEMPTS = 5
+
+
+def move_ticket(
+    *,
+    actor: Any,
+    ticket_id: int,
+    status_key: str | None = None,
+    before_id: int | None = None,
+    after_id: int | None = None,
+) -> Ticket:
+    """Move a ticket to a status and/or between two neighbours of the target column.
+
+    Writes exactly one ticket row. Locks the moved ticket and the neighbours given (in id order,
+    so two moves never deadlock), re-reads the neighbours' current order, then chooses a rank in
+    the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
+    move that took the same key makes this one retry with a fresh read.
+    """
+    for attempt in range(MOVE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                ticket, rank_to_check = _move_once(
+                    actor=actor,
+                    ticket_id=ticket_id,
+                    status_key=status_key,
+                    before_id=before_id,
+                    after_id=after_id,
+                )
+        except IntegrityError:
+            if attempt == MOVE_ATTEMPTS - 1:
+                raise DomainError(
+                    "The board is busy; the move could not be placed. Retry."
+                ) from None
+            continue
+        if rank_to_check is not None and ranking.needs_rebalance(rank_to_check):
+            from tickets.tasks import queue_rebalance
+
+            queue_rebalance(ticket.project_id)
+        return ticket
+    raise AssertionError("unreachable")
+
+
+def _move_once(
+    *,
+    actor: Any,
+    ticket_id: int,
+    status_key: str | None,
+    before_id: int | None,
+    after_id: int | None,
+) -> tuple[Ticket, str | None]:
+    ticket = get_visible_ticket(actor, ticket_id, for_update=False)
+    project = ticket.project
+    require_role(actor, project, Role.AGENT, "move tickets")
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        if value is not None and int(value) == ticket.pk:
+            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
+    target = _status_by_key(status_key) if status_key is not None else None
+    # Lock the moved ticket and its neighbours in id order.
+    ids = sorted({ticket.pk, *(int(x) for x in (before_id, after_id) if x is not None)})
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .select_related("status", "project", "assignee")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    ticket = locked[ticket.pk]
+    if ticket.is_archived:
+        raise DomainError("Archived tickets cannot be moved.")
+    target = target or ticket.status
+    check_transition(project, ticket.status, target)
+    old_column, _ = column_status_ids(project, ticket.status)
+    new_column, status_ids = column_status_ids(project, target)
+    neighbours: dict[str, Ticket | None] = {}
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        if value is None:
+            neighbours[name] = None
+            continue
+        other = locked.get(int(value))
+        if (
+            other is None
+            or other.project_id != project.pk
+            or other.is_archived
+            or other.status_id not in status_ids
+        ):
+            raise InvalidInput(
+                f"{name} must be a ticket in the target column of {project.key}.",
+                details={"fields": {name: ["Not a ticket of the target column."]}},
+            )
+        neighbours[name] = other
+    before, after = neighbours["before_id"], neighbours["after_id"]
+    lo, hi = _gap(ticket, project, status_ids, before, after)
+    _check_wip(ticket, old_column, new_column)
+    now = timezone.now()
+    old = {"status": ticket.status.key, "rank": ticket.rank}
+    old_status = ticket.status
+    fields = apply_status(ticket, target, now=now)
+    new_rank = rank_for_gap(lo, hi, bucket=project.rank_bucket)
+    if ranking.must_rebalance(new_rank):
+        # Keys this long mean a hot gap: finish a rebalance first, then place the ticket.
+        transaction.set_rollback(True)
+        from tickets.tasks import rebalance_now
+
+        rebalance_now(project.pk)
+        raise IntegrityError("rebalanced; retry the move")
+    ticket.rank = new_rank
+    ticket.save(update_fields=[*fields, "rank", "updated_at"])
+    record_audit(
+        actor=actor,
+        action="ticket.moved",
+        project_id=project.pk,
+        ticket_id=ticket.pk,
+        old=old,
+        new={"status": ticket.status.key, "rank": ticket.rank},
+    )
+    if fields:
+        _sla("status_changed", ticket, old_status=old_status, now=now)
+    record_board_event(
+        project_id=project.pk,
+        type="ticket.moved",
+        data=ticket_event_data(ticket),
+        ticket_id=ticket.pk,
+    )
+    _notify("ticket.moved", ticket, actor, from_status=old["status"])
+    if fields and ticket.status.category == StatusCategory.DONE:
+        _notify("ticket.resolved", ticket, actor)
+    return ticket, new_rank
+
+
+def _gap(
+    ticket: Ticket,
+    project: Project,
+    status_ids: list[int],
+    before: Ticket | None,
+    after: Ticket | None,
+) -> tuple[str | None, str | None]:
+    """The project-wide gap the ticket goes into; StalePosition when the neighbours moved apart."""
+    column = Ticket.objects.filter(
+        project=project, status_id__in=status_ids, is_archived=False
+    ).exclude(pk=ticket.pk)
+    if before is not None and after is not None:
+        next_in_column = (
+            column.filter(rank__gt=before.rank)
+            .order_by("rank")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if before.rank >= after.rank or next_in_column != after.pk:
+            raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
+        return before.rank, project_neighbour_after(project.pk, before.rank, exclude_id=ticket.pk)
+    if before is not None:
+        return before.rank, project_neighbour_after(project.pk, before.rank, exclude_id=ticket.pk)
+    if after is not None:
+        return project_neighbour_before(project.pk, after.rank, exclude_id=ticket.pk), after.rank
+    return bottom_of(project, status_ids, exclude_id=ticket.pk)
+
+
+# --- archive, assign, escalate ------------------------------------------------------------------
+
+
+def archive_ticket(*, actor: Any, ticket_id: int) -> Ticket:
+    """Archive a ticket: it leaves the board and the default lists (agents and up)."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        require_role(actor, ticket.project, Role.AGENT, "archive tickets")
+        if ticket.is_archived:
+            return ticket
+        ticket.is_archived = True
+        ticket.save(update_fields=["is_archived", "updated_at"])
+        record_audit(
+            actor=actor,
+            action="ticket.archived",
+            project_id=ticket.project_id,
+            ticket_id=ticket.pk,
+            old={"is_archived": False},
+            new={"is_archived": True},
+        )
+        _sla("ticket_archived", ticket, now=timezone.now())
+        record_board_event(
+            project_id=ticket.project_id,
+            type="ticket.archived",
+            data={"id": ticket.pk, "key": ticket.key},
+            ticket_id=ticket.pk,
+        )
+        _notify("ticket.archived", ticket, actor)
+    return ticket
+
+
+def assign_ticket(*, actor: Any, ticket_id: int, assignee: User | None, reason: str = "") -> Ticket:
+    """Assign (or unassign, with None) a ticket; leads and up, or agents taking it themselves."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        project = ticket.project
+        self_assign = assignee is not None and assignee.pk == actor.pk
+        require_role(actor, project, Role.AGENT if self_assign else Role.LEAD, "assign tickets")
+        assignee = _member(project, assignee, minimum=Role.AGENT, field="assignee")
+        old = ticket.assignee.username if ticket.assignee_id and ticket.assignee else None
+        ticket.assignee = assignee
+        ticket.save(update_fields=["assignee", "updated_at"])
+        _ensure_watching(ticket, [assignee])
+        record_audit(
+            actor=actor,
+            action="ticket.assigned",
+            project_id=project.pk,
+            ticket_id=ticket.pk,
+            old={"assignee": old},
+            new={"assignee": assignee.username if assignee else None, "reason": reason},
+        )
+        record_board_event(
+            project_id=project.pk,
+            type="ticket.updated",
+            data=ticket_event_data(ticket),
+            ticket_id=ticket.pk,
+        )
+        _notify("ticket.assigned", ticket, actor, reason=reason)
+    return ticket
+
+
+def escalate_ticket(*, actor: Any, ticket_id: int, reason: str) -> Ticket:
+    """Manual escalation: raise the ticket one level of its SLA escalation chain (leads and up)."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        require_role(actor, ticket.project, Role.LEAD, "escalate tickets")
+        _sla("escalate_manually", ticket, actor=actor, reason=reason, now=timezone.now())
+    ticket.refresh_from_db()
+    return ticket
+
+
+def acknowledge_ticket(*, actor: Any, ticket_id: int) -> Ticket:
+    """Stop the ticket's escalation chain at its current level (agents and up)."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        require_role(actor, ticket.project, Role.AGENT, "acknowledge escalations")
+        _sla("acknowledge", ticket, actor=actor, now=timezone.now())
+    ticket.refresh_from_db()
+    return ticket
+
+
+# --- conversation and watchers ------------------------------------------------------------------
+
+
+def add_message(*, actor: Any, ticket_id: int, body: str, internal: bool = False) -> Message:
+    """Post a public reply or an internal note; the first public staff reply is the first response."""
+    if not body or not body.strip():
+        raise InvalidInput("body cannot be empty.")
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+        role = role_in(actor, ticket.project)
+        staff = is_staff_role(role)
+        if internal and not staff:
+            raise Forbidden("Only agents can write internal notes.")
+        message = Message.objects.create(ticket=ticket, author=actor, body=body, internal=internal)
+        fields = ["updated_at"]
+        first_response = staff and not internal and ticket.first_response_at is None
+        if first_response:
+            ticket.first_response_at = now
+            fields.append("first_response_at")
+        ticket.save(update_fields=fields)
+        if not internal:
+            refresh_search_vector(ticket.pk)
+        record_audit(
+            actor=actor,
+            action="message.internal_added" if internal else "message.added",
+            project_id=ticket.project_id,
+            ticket_id=ticket.pk,
+            new={"message_id": message.pk, "internal": internal},
+        )
+        if first_response:
+            _sla("first_response", ticket, now=now)
+        if not internal:
+            # Internal notes stay off the board's event stream and off every outbound channel.
+            record_board_event(
+                project_id=ticket.project_id,
+                type="ticket.commented",
+                data={"id": ticket.pk, "key": ticket.key, "message_id": message.pk},
+                ticket_id=ticket.pk,
+            )
+            _notify("ticket.commented", ticket, actor, message=message)
+        else:
+            _notify("ticket.noted", ticket, actor, message=message)
+    return message
+
+
+def watch_ticket(
+    *, actor: Any, ticket_id: int, notify_in_app: bool = True, notify_email: bool = True
+) -> Watcher:
+    """Start (or update) watching a ticket with per-channel preferences."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id)
+        watcher, _ = Watcher.objects.update_or_create(
+            ticket=ticket,
+            user=actor,
+            defaults={"notify_in_app": notify_in_app, "notify_email": notify_email},
+        )
+        record_audit(
+            actor=actor,
+            action="ticket.watched",
+            project_id=ticket.project_id,
+            ticket_id=ticket.pk,
+            new={"user": actor.username, "in_app": notify_in_app, "email": notify_email},
+        )
+    return watcher
+
+
+def unwatch_ticket(*, actor: Any, ticket_id: int) -> None:
+    """Stop watching a ticket (idempotent)."""
+    with transaction.atomic():
+        ticket = get_visible_ticket(actor, ticket_id)
+        deleted, _ = Watcher.objects.filter(ticket=ticket, user=actor).delete()
+        if deleted:
+            record_audit(
+                actor=actor,
+                action="ticket.unwatched",
+                project_id=ticket.project_id,
+                ticket_id=ticket.pk,
+                old={"user": actor.username},
+            )
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+
+def add_attachment(*, actor: Any, ticket_id: int, upload: UploadedFile) -> Attachment:
+    """Store an upload (size limit, content-type allow-list, sha256) on a ticket."""
+    if upload.size is not None and upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"Attachments are limited to {settings.ATTACHMENT_MAX_BYTES} bytes.",
+            details={"max_bytes": settings.ATTACHMENT_MAX_BYTES, "size": upload.size},
+        )
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in settings.ATTACHMENT_CONTENT_TYPES:
+        raise InvalidInput(
+            f"Files of type {content_type or 'unknown'!r} are not accepted.",
+            details={"allowed": settings.ATTACHMENT_CONTENT_TYPES},
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    ticket = get_visible_ticket(actor, ticket_id)
+    name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    # The file is written before the row; if the transaction fails, the orphan is removed.
+    with transaction.atomic():
+        attachment = Attachment(
+            ticket=ticket,
+            filename=name,
+            content_type=content_type,
+            size=upload.size or 0,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, upload, save=False)
+        stored_name = attachment.file.name or ""
+        try:
+            attachment.save()
+            record_audit(
+                actor=actor,
+                action="attachment.added",
+                project_id=ticket.project_id,
+                ticket_id=ticket.pk,
+                new={
+                    "attachment_id": attachment.pk,
+                    "filename": name,
+                    "size": attachment.size,
+                    "sha256": attachment.sha256,
+                },
+            )
+        except Exception:
+            attachment.file.storage.delete(stored_name)
+            raise
+    return attachment
+
+
+def record_attachment_view(*, actor: Any, attachment: Attachment) -> None:
+    """Viewing a sensitive ticket's attachment leaves an audit row."""
+    ticket = attachment.ticket
+    if ticket.is_sensitive:
+        record_audit(
+            actor=actor,
+            action="attachment.viewed",
+            project_id=ticket.project_id,
+            ticket_id=ticket.pk,
+            new={"attachment_id": attachment.pk, "filename": attachment.filename},
+        )
+
+
+# --- bulk ---------------------------------------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "set_status", "set_priority", "archive")
+BULK_MAX = 500
+
+
+def bulk_update(*, actor: Any, ids: Sequence[Any], action: str, value: Any) -> list[dict[str, Any]]:
+    """Apply one action to many tickets; each in its own transaction, so one failure sinks only itself."""
+    if action not in BULK_ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(BULK_ACTIONS)}.")
+    if not isinstance(ids, list) or not ids:
+        raise InvalidInput("ids must be a non-empty list of ticket ids.")
+    if len(ids) > BULK_MAX:
+        raise InvalidInput(f"At most {BULK_MAX} tickets per bulk request.")
+    assignee: User | None = None
+    if action == "assign" and value is not None:
+        assignee = (
+            User.objects.filter(username=value, is_active=True).first()
+            if isinstance(value, str)
+            else None
+        )
+        if assignee is None:
+            raise InvalidInput(f"Unknown user {value!r}.")
+    results: list[dict[str, Any]] = []
+    for raw in dict.fromkeys(ids):
+        try:
+            ticket_id = int(raw)
+        except (TypeError, ValueError):
+            results.append(
+                {
+                    "id": raw,
+                    "ok": False,
+                    "error": {"code": "validation_error", "message": "Not a ticket id."},
+                }
+            )
+            continue
+        try:
+            ticket = get_visible_ticket(actor, ticket_id)
+            if not has_role(actor, ticket.project, Role.LEAD):
+                raise Forbidden("Bulk actions are for leads, managers and admins.")
+            if action == "assign":
+                assign_ticket(actor=actor, ticket_id=ticket_id, assignee=assignee, reason="bulk")
+            elif action == "set_status":
+                update_ticket(actor=actor, ticket_id=ticket_id, changes={"status": value})
+            elif action == "set_priority":
+                update_ticket(actor=actor, ticket_id=ticket_id, changes={"priority": value})
+            else:
+                archive_ticket(actor=actor, ticket_id=ticket_id)
+            results.append({"id": ticket_id, "ok": True, "error": None})
+        except DomainError as exc:
+            results.append(
+                {"id": ticket_id, "ok": False, "error": {"code": exc.code, "message": exc.message}}
+            )
+    return results

@@ -1,0 +1,61 @@
+"""Background work of the hub: rank rebalancing and ticket classification."""
+
+from __future__ import annotations
+
+import structlog
+from celery import shared_task
+
+from config.redis import get_redis, redis_lock
+
+logger = structlog.get_logger(__name__)
+
+REBALANCE_LOCK_SECONDS = 600
+
+
+def queue_rebalance(project_id: int) -> None:
+    """Queue one rebalance of a project after commit (deduplicated for ten minutes)."""
+    if get_redis().set(f"rebalance-queued:{project_id}", 1, nx=True, ex=REBALANCE_LOCK_SECONDS):
+        rebalance_project_task.delay_on_commit(project_id)
+
+
+def rebalance_now(project_id: int) -> int:
+    """Rebalance synchronously (a move whose key grew past the hard limit waits for this)."""
+    from tickets.services.ranks import rebalance_project
+
+    with redis_lock(f"rebalance:{project_id}", timeout=REBALANCE_LOCK_SECONDS, blocking=True):
+        return rebalance_project(project_id)
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def rebalance_project_task(project_id: int) -> int:
+    """Rebalance one project's ranks under its Redis lock (a second run while one runs is a no-op)."""
+    from tickets.services.ranks import rebalance_project
+
+    get_redis().delete(f"rebalance-queued:{project_id}")
+    with redis_lock(f"rebalance:{project_id}", timeout=REBALANCE_LOCK_SECONDS) as acquired:
+        if not acquired:
+            logger.info("rebalance_skipped_locked", project_id=project_id)
+            return 0
+        return rebalance_project(project_id)
+
+
+@shared_task(acks_late=True)
+def rebalance_all_projects_task() -> int:
+    """Nightly: rebalance every project (queued one task per project)."""
+    from tickets.models import Project
+
+    ids = list(Project.objects.values_list("pk", flat=True))
+    for project_id in ids:
+        rebalance_project_task.delay(project_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def classify_ticket_task(ticket_id: int, *, apply_category: bool, apply_priority: bool) -> None:
+    """Classify a new ticket (filled in by the triage issue)."""
+
+
+@shared_task
+def ping_task(value: str) -> str:
+    """A trivial task the foundation's tests run through a real worker."""
+    return f"pong:{value}"
