@@ -41,4 +41,9 @@ BEAT_SCHEDULE: dict[str, tuple[str, float, str]] = {
         24 * 3600,
         "Rebalance every project's ticket ranks (keeps keys short).",
     ),
+    "prune-board-events": (
+        "notifications.tasks.prune_board_events_task",
+        3600,
+        "Drop board events past the retention window (7 days / 100k per project).",
+    ),
 }

@@ -277,3 +277,7 @@ from config.logging import configure_structlog  # noqa: E402
 configure_structlog(json=env.bool("LOG_JSON", default=not DEBUG))
 
 CSRF_FAILURE_VIEW = "config.api.csrf_failure"
+
+# Board event log retention (a beat task prunes it); a client older than this must resync.
+BOARD_EVENT_RETENTION_DAYS = env.int("BOARD_EVENT_RETENTION_DAYS", default=7)
+BOARD_EVENT_RETENTION_COUNT = env.int("BOARD_EVENT_RETENTION_COUNT", default=100_000)

@@ -8,6 +8,7 @@ is the truth, the channel layer only speeds delivery up.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -63,4 +64,30 @@ def push_board_event(event: BoardEvent) -> None:
 
     push_to_group(
         project_group(event.project_id), {"type": "board.event", "event": event_message(event)}
+    )
+
+
+def prune_board_events(*, older_than: datetime, keep_per_project: int) -> int:
+    """Delete events older than a time or beyond the newest `keep_per_project` of each project."""
+    deleted, _ = BoardEvent.objects.filter(created_at__lt=older_than).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DELETE FROM notifications_boardevent e
+            USING notifications_boardeventcounter c
+            WHERE e.project_id = c.project_id AND e.seq <= c.last_seq - %s
+            """,
+            [keep_per_project],
+        )
+        deleted += cursor.rowcount
+    return deleted
+
+
+def oldest_retained_seq(project_id: int) -> int | None:
+    """The smallest seq still in the log (None when the log is empty)."""
+    return (
+        BoardEvent.objects.filter(project_id=project_id)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
     )
