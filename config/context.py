@@ -17,6 +17,4 @@ class RequestFacts:
 
 
 _NO_REQUEST = RequestFacts()
-current_request: ContextVar[RequestFacts] = ContextVar(
-    "current_request", default=_NO_REQUEST
-)
+current_request: ContextVar[RequestFacts] = ContextVar("current_request", default=_NO_REQUEST)

@@ -54,3 +54,13 @@ def sla_stats(queryset: QuerySet[Ticket], *, now: datetime) -> dict[str, Any]:
         "first_response_met_pct": None,
         "resolution_met_pct": None,
     }
+
+
+def annotate_sla_due(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate `sla_due_sort`: the next due instant, never null (far future when none), for ordering."""
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    from django.db.models import DateTimeField, Value
+
+    return queryset.annotate(sla_due_sort=Value(dt(9999, 12, 31, tzinfo=UTC), output_field=DateTimeField()))

@@ -1,0 +1,408 @@
+"""Projects, members, global statuses, board columns and the board."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status as http
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import Forbidden, InvalidInput, NotFound
+from config.pagination import cursor_pagination
+from notifications.services import current_seq
+from sla.selectors import with_sla
+from tickets.api.serializers import (
+    ColumnSerializer,
+    MemberSerializer,
+    MemberWriteSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    ReorderSerializer,
+    RoleSerializer,
+    StatusSerializer,
+    TicketSerializer,
+)
+from tickets.models import (
+    BoardColumn,
+    ColumnStatus,
+    Membership,
+    Project,
+    Role,
+    Status,
+    Ticket,
+    User,
+)
+from tickets.permissions import require_role
+from tickets.selectors import get_visible_project, visible_projects
+from tickets.services import projects as services
+
+TICKET_RELATED = ("project", "status", "assignee", "requester", "created_by")
+
+
+def ticket_queryset(qs: Any) -> Any:
+    """What the ticket serializer reads, in a fixed number of queries."""
+    return with_sla(qs.select_related(*TICKET_RELATED))
+
+
+# --- projects -----------------------------------------------------------------------------------
+
+
+class ProjectListView(GenericAPIView[Project]):
+    serializer_class = ProjectSerializer
+    pagination_class = cursor_pagination("key")
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(visible_projects(request.user).order_by("key"))
+        return self.get_paginated_response(ProjectSerializer(page, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        if not request.user.is_superuser:
+            raise Forbidden("Only site admins can create projects.")
+        data = ProjectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        project = services.create_project(
+            actor=request.user,
+            key=fields["key"],
+            name=fields["name"],
+            description=fields.get("description", ""),
+            categories=fields.get("categories"),
+        )
+        return Response(ProjectSerializer(project).data, status=http.HTTP_201_CREATED)
+
+
+class ProjectDetailView(GenericAPIView[Project]):
+    serializer_class = ProjectSerializer
+
+    def get(self, request: Request, key: str) -> Response:
+        return Response(ProjectSerializer(get_visible_project(request.user, key)).data)
+
+    @extend_schema(request=ProjectUpdateSerializer)
+    def patch(self, request: Request, key: str) -> Response:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.ADMIN, "configure this project")
+        data = ProjectUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.update_project(
+            actor=request.user, project=project, **data.validated_data
+        )
+        return Response(ProjectSerializer(project).data)
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+class MemberListView(GenericAPIView[Membership]):
+    serializer_class = MemberSerializer
+    pagination_class = cursor_pagination("id")
+
+    def get(self, request: Request, key: str) -> Response:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.AGENT, "list the project's members")
+        page = self.paginate_queryset(
+            Membership.objects.filter(project=project).select_related("user")
+        )
+        return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    @extend_schema(request=MemberWriteSerializer)
+    def post(self, request: Request, key: str) -> Response:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.ADMIN, "manage members")
+        data = MemberWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(username=data.validated_data["username"]).first()
+        if user is None:
+            raise InvalidInput(f"No user {data.validated_data['username']!r}.")
+        membership = services.add_member(
+            actor=request.user, project=project, user=user, role=data.validated_data["role"]
+        )
+        return Response(MemberSerializer(membership).data, status=http.HTTP_201_CREATED)
+
+
+class MemberDetailView(GenericAPIView[Membership]):
+    serializer_class = MemberSerializer
+
+    def _membership(self, request: Request, key: str, username: str) -> Membership:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.ADMIN, "manage members")
+        membership = (
+            Membership.objects.filter(project=project, user__username=username)
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise NotFound(f"{username} is not a member of {key}.")
+        return membership
+
+    @extend_schema(request=RoleSerializer)
+    def patch(self, request: Request, key: str, username: str) -> Response:
+        membership = self._membership(request, key, username)
+        data = RoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.change_member_role(
+            actor=request.user, membership=membership, role=data.validated_data["role"]
+        )
+        return Response(MemberSerializer(membership).data)
+
+    def delete(self, request: Request, key: str, username: str) -> Response:
+        services.remove_member(
+            actor=request.user, membership=self._membership(request, key, username)
+        )
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+# --- statuses -----------------------------------------------------------------------------------
+
+
+def _site_admin(request: Request) -> None:
+    if not request.user.is_superuser:
+        raise Forbidden("Only site admins can change global statuses.")
+
+
+class StatusListView(GenericAPIView[Status]):
+    serializer_class = StatusSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        return Response(StatusSerializer(Status.objects.all(), many=True).data)
+
+    def post(self, request: Request) -> Response:
+        _site_admin(request)
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        created = services.create_status(actor=request.user, key=fields.pop("key"), **fields)
+        return Response(StatusSerializer(created).data, status=http.HTTP_201_CREATED)
+
+
+class StatusDetailView(GenericAPIView[Status]):
+    serializer_class = StatusSerializer
+
+    def _status(self, key: str) -> Status:
+        found = Status.objects.filter(key=key).first()
+        if found is None:
+            raise NotFound(f"No status {key!r}.")
+        return found
+
+    def get(self, request: Request, key: str) -> Response:
+        return Response(StatusSerializer(self._status(key)).data)
+
+    def patch(self, request: Request, key: str) -> Response:
+        _site_admin(request)
+        found = self._status(key)
+        data = StatusSerializer(found, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = {k: v for k, v in data.validated_data.items() if k != "key"}
+        return Response(
+            StatusSerializer(
+                services.update_status(actor=request.user, status=found, **changes)
+            ).data
+        )
+
+    def delete(self, request: Request, key: str) -> Response:
+        _site_admin(request)
+        services.delete_status(actor=request.user, status=self._status(key))
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+# --- columns and board --------------------------------------------------------------------------
+
+
+def columns_of(project: Project) -> list[BoardColumn]:
+    links = ColumnStatus.objects.select_related("status")
+    return list(
+        BoardColumn.objects.filter(project=project).prefetch_related(
+            Prefetch("status_links", queryset=links)
+        )
+    )
+
+
+def status_counts(project: Project) -> dict[int, int]:
+    rows = (
+        Ticket.objects.filter(project=project, is_archived=False)
+        .values("status_id")
+        .annotate(n=Count("id"))
+        .values_list("status_id", "n")
+    )
+    return dict(rows)
+
+
+def staff_project(request: Request, key: str, action: str) -> Project:
+    project = get_visible_project(request.user, key)
+    require_role(request.user, project, Role.AGENT, action)
+    return project
+
+
+class ColumnListView(GenericAPIView[BoardColumn]):
+    serializer_class = ColumnSerializer
+    pagination_class = None
+
+    def get(self, request: Request, key: str) -> Response:
+        project = staff_project(request, key, "see the board")
+        context = {"counts": status_counts(project)}
+        return Response(ColumnSerializer(columns_of(project), many=True, context=context).data)
+
+    def post(self, request: Request, key: str) -> Response:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.ADMIN, "configure the board")
+        data = ColumnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        column = services.create_column(
+            actor=request.user, project=project, status_keys=fields.pop("status_keys", []), **fields
+        )
+        column = next(c for c in columns_of(project) if c.pk == column.pk)
+        return Response(
+            ColumnSerializer(column, context={"counts": status_counts(project)}).data,
+            status=http.HTTP_201_CREATED,
+        )
+
+
+class ColumnDetailView(GenericAPIView[BoardColumn]):
+    serializer_class = ColumnSerializer
+
+    def _column(self, request: Request, key: str, column_id: int) -> tuple[Project, BoardColumn]:
+        project = get_visible_project(request.user, key)
+        column = BoardColumn.objects.filter(project=project, pk=column_id).first()
+        if column is None:
+            raise NotFound("No such column.")
+        return project, column
+
+    def get(self, request: Request, key: str, column_id: int) -> Response:
+        project = staff_project(request, key, "see the board")
+        column = next((c for c in columns_of(project) if c.pk == column_id), None)
+        if column is None:
+            raise NotFound("No such column.")
+        return Response(ColumnSerializer(column, context={"counts": status_counts(project)}).data)
+
+    def patch(self, request: Request, key: str, column_id: int) -> Response:
+        project, column = self._column(request, key, column_id)
+        require_role(request.user, project, Role.ADMIN, "configure the board")
+        data = ColumnSerializer(column, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        services.update_column(
+            actor=request.user, column=column, status_keys=fields.pop("status_keys", None), **fields
+        )
+        column = next(c for c in columns_of(project) if c.pk == column_id)
+        return Response(ColumnSerializer(column, context={"counts": status_counts(project)}).data)
+
+    def delete(self, request: Request, key: str, column_id: int) -> Response:
+        project, column = self._column(request, key, column_id)
+        require_role(request.user, project, Role.ADMIN, "configure the board")
+        services.delete_column(actor=request.user, column=column)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+
+class ColumnReorderView(GenericAPIView[BoardColumn]):
+    serializer_class = ReorderSerializer
+
+    def post(self, request: Request, key: str) -> Response:
+        project = get_visible_project(request.user, key)
+        require_role(request.user, project, Role.ADMIN, "configure the board")
+        data = ReorderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reorder_columns(
+            actor=request.user, project=project, order=data.validated_data["order"]
+        )
+        context = {"counts": status_counts(project)}
+        return Response(ColumnSerializer(columns_of(project), many=True, context=context).data)
+
+
+BoardCursorPagination = cursor_pagination("rank", "id")
+
+
+def column_cursor(request: Request, project: Project, column: BoardColumn, last_rank: str) -> str:
+    """The URL of a column's next page, as DRF's cursor paginator encodes it (ranks are unique)."""
+    cursor = base64.b64encode(urlencode({"p": last_rank}).encode("ascii")).decode("ascii")
+    path = f"/api/v1/projects/{project.key}/columns/{column.pk}/tickets/"
+    return request.build_absolute_uri(path) + "?" + urlencode({"cursor": cursor})
+
+
+def first_tickets(
+    project: Project, columns: list[BoardColumn], limit: int
+) -> dict[int, list[Ticket]]:
+    """Each column's first `limit + 1` tickets in rank order, in two queries whatever the counts."""
+    parts, params = [], []
+    for column in columns:
+        ids = [link.status_id for link in column.status_links.all()]
+        if not ids:
+            continue
+        parts.append(
+            "(SELECT %s AS column_id, t.id FROM tickets_ticket t WHERE t.project_id = %s AND NOT t.is_archived "
+            "AND t.status_id = ANY(%s) ORDER BY t.rank, t.id LIMIT %s)"
+        )
+        params += [column.pk, project.pk, ids, limit + 1]
+    by_column: dict[int, list[int]] = {c.pk: [] for c in columns}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for column_id, ticket_id in cursor.fetchall():
+                by_column[column_id].append(ticket_id)
+    wanted = [tid for ids in by_column.values() for tid in ids]
+    tickets = {t.pk: t for t in ticket_queryset(Ticket.objects.filter(pk__in=wanted))}
+    return {cid: [tickets[i] for i in ids if i in tickets] for cid, ids in by_column.items()}
+
+
+class BoardView(GenericAPIView[Ticket]):
+    serializer_class = TicketSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, description="Tickets per column (1-200, default 50)")
+        ]
+    )
+    def get(self, request: Request, key: str) -> Response:
+        project = staff_project(request, key, "see the board")
+        try:
+            limit = int(request.query_params.get("limit", 50))
+        except ValueError:
+            raise InvalidInput("limit must be a whole number from 1 to 200.") from None
+        if not 1 <= limit <= 200:
+            raise InvalidInput("limit must be a whole number from 1 to 200.")
+        seq = current_seq(project.pk)  # read first: events after it will be replayed, not missed
+        columns = columns_of(project)
+        counts = status_counts(project)
+        tickets = first_tickets(project, columns, limit)
+        context = {"counts": counts, "now": timezone.now()}
+        out = []
+        for column in columns:
+            column_tickets = tickets.get(column.pk, [])
+            data = ColumnSerializer(column, context=context).data
+            data["tickets"] = TicketSerializer(
+                column_tickets[:limit], many=True, context=context
+            ).data
+            data["next"] = (
+                column_cursor(request, project, column, column_tickets[limit - 1].rank)
+                if len(column_tickets) > limit
+                else None
+            )
+            out.append(data)
+        return Response({"project": ProjectSerializer(project).data, "seq": seq, "columns": out})
+
+
+class ColumnTicketsView(GenericAPIView[Ticket]):
+    serializer_class = TicketSerializer
+    pagination_class = BoardCursorPagination
+
+    def get(self, request: Request, key: str, column_id: int) -> Response:
+        project = staff_project(request, key, "see the board")
+        column = next((c for c in columns_of(project) if c.pk == column_id), None)
+        if column is None:
+            raise NotFound("No such column.")
+        ids = [link.status_id for link in column.status_links.all()]
+        qs = ticket_queryset(
+            Ticket.objects.filter(project=project, is_archived=False, status_id__in=ids)
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(
+            TicketSerializer(page, many=True, context={"now": timezone.now()}).data
+        )
