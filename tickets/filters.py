@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -104,7 +104,7 @@ def _instant(value: Any, name: str, errors: dict[str, list[str]]) -> datetime | 
     if parsed is None:
         errors[name] = ["Expected an ISO 8601 date or date-time."]
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def parse_ticket_filters(params: Mapping[str, Any]) -> TicketFilters:

@@ -331,7 +331,8 @@ def first_tickets(
     project: Project, columns: list[BoardColumn], limit: int
 ) -> dict[int, list[Ticket]]:
     """Each column's first `limit + 1` tickets in rank order, in two queries whatever the counts."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for column in columns:
         ids = [link.status_id for link in column.status_links.all()]
         if not ids:

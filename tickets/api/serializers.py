@@ -275,7 +275,9 @@ class ReasonSerializer(serializers.Serializer[Any]):
 
 
 class MessageSerializer(serializers.ModelSerializer[Message]):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     body = serializers.CharField(max_length=100_000)
     internal = serializers.BooleanField(required=False, default=False)
 
@@ -310,7 +312,9 @@ class AuditSerializer(serializers.ModelSerializer[AuditLog]):
 
 
 class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
