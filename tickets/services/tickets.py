@@ -155,6 +155,10 @@ def _next_number(project_id: int) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details={"fields": {field: [message]}})
+
+
 def _member(project: Project, user: User | None, *, minimum: str, field: str) -> User | None:
     if user is None:
         return None
@@ -215,9 +219,9 @@ def create_ticket(
             raise Forbidden("Customers cannot choose the assignee or raise tickets for others.")
         requester = actor
     if priority is not None and priority not in Priority.values:
-        raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}.")
+        raise _field_error("priority", f"priority must be one of {', '.join(Priority.values)}.")
     if category is not None and category not in project.categories:
-        raise InvalidInput(f"category must be one of {', '.join(project.categories)}.")
+        raise _field_error("category", f"category must be one of {', '.join(project.categories)}.")
     requester = _member(project, requester or actor, minimum=Role.CUSTOMER, field="requester")
     assignee = _member(project, assignee, minimum=Role.AGENT, field="assignee")
     status = _default_status()
@@ -343,9 +347,11 @@ def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Tic
         if ticket.is_archived:
             raise DomainError("Archived tickets cannot be edited.")
         if "priority" in changes and changes["priority"] not in Priority.values:
-            raise InvalidInput(f"priority must be one of {', '.join(Priority.values)}.")
+            raise _field_error("priority", f"priority must be one of {', '.join(Priority.values)}.")
         if "category" in changes and changes["category"] not in project.categories:
-            raise InvalidInput(f"category must be one of {', '.join(project.categories)}.")
+            raise _field_error(
+                "category", f"category must be one of {', '.join(project.categories)}."
+            )
         fields: list[str] = []
         old = _snapshot(ticket, changes)
         if "status" in changes:

@@ -113,6 +113,7 @@ def test_defaults_and_validation(desk, as_user):
         response = create(api, **bad)
         assert response.status_code == 400, (bad, response.content)
         assert response.json()["error"]["code"] == "validation_error"
+        assert list(response.json()["error"]["details"]["fields"]) == [field]
     assignee_customer = create(api, assignee="customer")
     assert assignee_customer.status_code == 400
     assert Ticket.objects.count() == 1  # nothing half-written by the refusals
