@@ -210,6 +210,7 @@ AWS_ACCESS_KEY_ID: str | None = env.str("S3_ACCESS_KEY_ID", default="") or None
 AWS_SECRET_ACCESS_KEY: str | None = env.str("S3_SECRET_ACCESS_KEY", default="") or None
 AWS_QUERYSTRING_EXPIRE = env.int("SIGNED_URL_SECONDS", default=300)
 AWS_DEFAULT_ACL = None
+AWS_S3_SIGNATURE_VERSION = "s3v4"  # SigV4 presigned URLs (SigV2 is deprecated and refused by many regions)
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}
@@ -281,3 +282,32 @@ CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 # Board event log retention (a beat task prunes it); a client older than this must resync.
 BOARD_EVENT_RETENTION_DAYS = env.int("BOARD_EVENT_RETENTION_DAYS", default=7)
 BOARD_EVENT_RETENTION_COUNT = env.int("BOARD_EVENT_RETENTION_COUNT", default=100_000)
+
+# --- Notifications and outgoing webhooks (docs/events.md) ---------------------------------------
+# Links in e-mails point here when set (the web UI's address, e.g. https://desk.example.com).
+FRONTEND_URL: str = env.str("FRONTEND_URL", default="")
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=6)
+NOTIFICATION_EMAIL_RETRY_BASE_SECONDS = env.float("NOTIFICATION_EMAIL_RETRY_BASE_SECONDS", default=30)
+# A pending outbox row (e-mail or webhook delivery) no task has picked up after this long is
+# re-queued by the relay beat task: a crash between commit and enqueue loses nothing.
+OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=120)
+# Retries: base * factor^(n-1) seconds, capped, +-25 % jitter; 22 attempts span about 3 days.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5)
+WEBHOOK_RETRY_FACTOR = env.float("WEBHOOK_RETRY_FACTOR", default=2)
+WEBHOOK_RETRY_CAP_SECONDS = env.float("WEBHOOK_RETRY_CAP_SECONDS", default=8 * 3600)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=22)
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = env.float("WEBHOOK_RETRY_AFTER_MAX_SECONDS", default=24 * 3600)
+# Retries due sooner than this are queued with a countdown; later ones wait for the relay scan.
+WEBHOOK_COUNTDOWN_MAX_SECONDS = env.float("WEBHOOK_COUNTDOWN_MAX_SECONDS", default=60)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10)
+WEBHOOK_TOTAL_TIMEOUT = env.float("WEBHOOK_TOTAL_TIMEOUT", default=20)
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=1024)
+# A worker's lease on a delivery; longer than the worst attempt (connect + total timeouts).
+WEBHOOK_CLAIM_SECONDS = env.float("WEBHOOK_CLAIM_SECONDS", default=60)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env.int("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
+# An endpoint is disabled after this many failed attempts in a row spanning at least this long.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=3 * 86400)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
