@@ -20,9 +20,22 @@ def make_user(
     return user
 
 
+def ensure_default_statuses() -> None:
+    """Transactional tests flush every table, data-migration rows included: put the statuses back."""
+    from tickets.models import Status
+
+    if not Status.objects.filter(key="new").exists():
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("tickets.migrations.0002_default_statuses").create(apps, None)
+
+
 def make_project(key: str = "DESK", *, name: str | None = None) -> Project:
     from tickets.services.projects import create_project
 
+    ensure_default_statuses()
     return create_project(actor=None, key=key, name=name or f"{key} project")
 
 

@@ -53,6 +53,9 @@ def create_project(
                 for k in keys
                 if k in statuses
             )
+        from sla.services import create_default_policies
+
+        create_default_policies(project=project)
         if actor is not None and actor.is_authenticated and not actor.is_superuser:
             Membership.objects.create(user=actor, project=project, role=Role.ADMIN)
         record_audit(

@@ -66,6 +66,23 @@ def bottom_of(
     return last, project_neighbour_after(project.pk, last, exclude_id=exclude_id)
 
 
+# Advisory-lock namespace for a project's rank space (the second key is the project id).
+RANK_SPACE_LOCK = 7101
+
+
+def hold_rank_space(project_id: int, *, exclusive: bool = False) -> None:
+    """Lock the project's rank space until the transaction ends.
+
+    Every writer of a rank takes it shared (moves run in parallel); a rebalance batch takes it
+    exclusive for its few milliseconds, so a batch always sees a contiguous stretch of the order
+    and no move chooses a gap from ranks the batch is rewriting. Taken before any row lock, so it
+    cannot take part in a deadlock.
+    """
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {fn}(%s, %s)", [RANK_SPACE_LOCK, project_id])
+
+
 # --- rebalance ----------------------------------------------------------------------------------
 
 REBALANCE_BATCH = 500
@@ -94,6 +111,7 @@ def rebalance_project(
     done = 0
     while True:
         with transaction.atomic():
+            hold_rank_space(project_id, exclusive=True)
             pending = (
                 Ticket.objects.filter(project_id=project_id)
                 .exclude(rank__startswith=prefix)
@@ -146,3 +164,47 @@ def _write_ranks(project_id: int, pairs: list[tuple[int, str]]) -> None:
             "WHERE t.id = v.id::bigint AND t.project_id = %s",
             [*params, project_id],
         )
+
+
+def import_ranks(project_id: int, positions: dict[int, int]) -> int:
+    """Rank a project's tickets by integer positions (ties and unpositioned ones keep their order).
+
+    All ranks are rewritten into the next bucket in one transaction, so the unique constraint never
+    sees two tickets with one rank; the project's bucket then moves on, as after a rebalance.
+    """
+    with transaction.atomic():
+        hold_rank_space(project_id, exclusive=True)
+        project = Project.objects.select_for_update().get(pk=project_id)
+        rows = list(
+            Ticket.objects.filter(project_id=project_id)
+            .select_for_update()
+            .values_list("id", "rank")
+        )
+        unplaced = 1 << 62
+        rows.sort(key=lambda row: (positions.get(row[0], unplaced), row[1]))
+        used = {ranking.parse_rank(rank)[0] for _, rank in rows}
+        # A bucket no ticket sits in (a crashed rebalance can leave two in use), so no rank collides.
+        new_bucket = (
+            next(b for b in ranking.BUCKETS if b not in used)
+            if len(used) < 3
+            else project.rank_bucket
+        )
+        if len(used) == 3:
+            raise ValueError("Tickets occupy all three rank buckets; run rebalance_ranks first.")
+        keys = ranking.generate_n_keys_between(None, None, len(rows)) if rows else []
+        _write_ranks(
+            project_id,
+            [
+                (tid, ranking.make_rank(new_bucket, key))
+                for (tid, _), key in zip(rows, keys, strict=True)
+            ],
+        )
+        Project.objects.filter(pk=project_id).update(rank_bucket=new_bucket)
+        from notifications.services import record_board_event
+
+        record_board_event(
+            project_id=project_id,
+            type="board.reranked",
+            data={"bucket": new_bucket, "tickets": len(rows)},
+        )
+    return len(rows)

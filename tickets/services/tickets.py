@@ -38,6 +38,7 @@ from tickets.permissions import has_role, is_staff_role, require_role, role_in
 from tickets.selectors import get_visible_ticket
 from tickets.services.ranks import (
     bottom_of,
+    hold_rank_space,
     project_neighbour_after,
     project_neighbour_before,
     rank_for_gap,
@@ -227,6 +228,7 @@ def create_ticket(
     status = _default_status()
     now = timezone.now()
     with transaction.atomic():
+        hold_rank_space(project.pk)
         number = _next_number(project.pk)
         _, status_ids = column_status_ids(project, status)
         lo, hi = bottom_of(project, status_ids, exclude_id=None)
@@ -339,6 +341,9 @@ def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Tic
         raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     now = timezone.now()
     with transaction.atomic():
+        if "status" in changes:
+            # The rank space before the row lock, as every rank writer does (no lock cycles).
+            hold_rank_space(get_visible_ticket(actor, ticket_id).project_id)
         ticket = get_visible_ticket(actor, ticket_id, for_update=True)
         project = ticket.project
         role = role_in(actor, project)
@@ -459,6 +464,12 @@ def _check_wip(
 MOVE_ATTEMPTS = 5
 
 
+class _RebalanceFirst(Exception):  # noqa: N818 - control flow, never leaves move_ticket
+    def __init__(self, project_id: int) -> None:
+        super().__init__(project_id)
+        self.project_id = project_id
+
+
 def move_ticket(
     *,
     actor: Any,
@@ -490,6 +501,12 @@ def move_ticket(
                     "The board is busy; the move could not be placed. Retry."
                 ) from None
             continue
+        except _RebalanceFirst as hot:
+            # Keys this long mean a hot gap: finish a rebalance (its own transactions), then retry.
+            from tickets.tasks import rebalance_now
+
+            rebalance_now(hot.project_id)
+            continue
         if rank_to_check is not None and ranking.needs_rebalance(rank_to_check):
             from tickets.tasks import queue_rebalance
 
@@ -509,6 +526,7 @@ def _move_once(
     ticket = get_visible_ticket(actor, ticket_id, for_update=False)
     project = ticket.project
     require_role(actor, project, Role.AGENT, "move tickets")
+    hold_rank_space(project.pk)
     for name, value in (("before_id", before_id), ("after_id", after_id)):
         if value is not None and int(value) == ticket.pk:
             raise InvalidInput(f"{name} cannot be the moved ticket itself.")
@@ -555,12 +573,7 @@ def _move_once(
     fields = apply_status(ticket, target, now=now)
     new_rank = rank_for_gap(lo, hi, bucket=project.rank_bucket)
     if ranking.must_rebalance(new_rank):
-        # Keys this long mean a hot gap: finish a rebalance first, then place the ticket.
-        transaction.set_rollback(True)
-        from tickets.tasks import rebalance_now
-
-        rebalance_now(project.pk)
-        raise IntegrityError("rebalanced; retry the move")
+        raise _RebalanceFirst(project.pk)
     ticket.rank = new_rank
     ticket.save(update_fields=[*fields, "rank", "updated_at"])
     record_audit(
