@@ -464,7 +464,7 @@ def _check_wip(
 MOVE_ATTEMPTS = 5
 
 
-class _RebalanceFirst(Exception):  # noqa: N818 - control flow, never leaves move_ticket
+class _RebalanceFirst(Exception):  # control flow only: never leaves move_ticket
     def __init__(self, project_id: int) -> None:
         super().__init__(project_id)
         self.project_id = project_id

@@ -6,7 +6,6 @@ import random
 import threading
 from collections.abc import Callable
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -35,7 +34,7 @@ def run_threads(n: int, work: Callable[[int], None]) -> list[BaseException]:
     def wrapped(i: int) -> None:
         try:
             work(i)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
+        except BaseException as exc:  # reported to the test
             errors.append(exc)
         finally:
             connections.close_all()
@@ -145,7 +144,7 @@ def test_a_long_key_queues_a_rebalance_once(desk):
     from config.redis import get_redis
 
     project, agent = desk["project"], desk["agent"]
-    a, b = make_ticket(project, agent, title="a"), make_ticket(project, agent, title="b")
+    make_ticket(project, agent, title="a"), make_ticket(project, agent, title="b")
     mover = make_ticket(project, agent, title="m")
     for _ in range(200):
         order = column_order(project)
