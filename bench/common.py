@@ -119,3 +119,75 @@ def write_results(name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
     return path
+
+
+class Server:
+    """A gunicorn (or other) server process started for a benchmark."""
+
+    def __init__(self, argv: list[str], port: int, env: dict[str, str]) -> None:
+        import socket
+
+        self.port = port
+        self.log = (RESULTS / f".server-{port}.log").open("wb")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(RESULTS / f'.server-{port}.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError("server did not start")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kb(self) -> int:
+        """Resident memory of the process and its children (kB), from /proc."""
+        pids = [self.proc.pid]
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        if children.exists():
+            pids += [int(p) for p in children.read_text().split()]
+        total = 0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def gunicorn(workers: int = 1) -> Server:
+    """The API under gunicorn with `workers` sync workers, on the benchmark database."""
+    port = free_port()
+    venv = Path(sys.executable).parent
+    argv = [str(venv / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"]
+    return Server(argv, port, child_env())
+
+
+def api_token(username: str) -> str:
+    from rest_framework.authtoken.models import Token
+
+    from tickets.models import User
+
+    token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+    return token.key

@@ -1,25 +1,59 @@
-"""Channel-layer pushes from synchronous code (services' on-commit hooks, tasks)."""
+"""Channel-layer pushes from synchronous code (services' on-commit hooks, tasks).
+
+A push must not cost the request that caused it: `async_to_sync` would start an event loop and a
+fresh Redis connection per call (~8 ms). Instead each process keeps one publisher thread with its
+own loop (and so one channel-layer connection), and pushes are handed to it without waiting.
+Delivery is best effort by design: the event row is the truth and clients replay what they miss.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+from concurrent.futures import Future
 from typing import Any
 
 import structlog
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = structlog.get_logger(__name__)
 
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid
+    with _lock:
+        # A forked worker (gunicorn, Celery prefork) must not reuse its parent's thread.
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="channel-publisher", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def _log_failure(future: Future[Any], group: str) -> None:
+    exc = future.exception()
+    if exc is not None:
+        logger.warning("channel_push_failed", group=group, error=repr(exc))
+
 
 def push_to_group(group: str, message: dict[str, Any]) -> None:
-    """Send to a channel-layer group; a failure is logged, never raised (clients replay)."""
+    """Send to a channel-layer group without blocking the caller."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
+        future = asyncio.run_coroutine_threadsafe(
+            layer.group_send(group, message), _publisher_loop()
+        )
+    except RuntimeError:
         logger.warning("channel_push_failed", group=group, exc_info=True)
+        return
+    future.add_done_callback(lambda f: _log_failure(f, group))
 
 
 def user_group(user_id: int) -> str:

@@ -8,9 +8,11 @@ is the truth, the channel layer only speeds delivery up.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from notifications.models import BoardEvent
@@ -24,17 +26,36 @@ def project_group(project_id: int) -> str:
 def record_board_event(
     *, project_id: int, type: str, data: dict[str, Any], ticket_id: int | None = None
 ) -> BoardEvent:
-    """Append an event with the project's next seq (call last in the transaction: it serialises)."""
+    """Append an event with the project's next seq (call last in the transaction: it serialises).
+
+    One round trip: the counter UPSERT (which keeps the counter row locked until commit) and the
+    event insert are a single statement.
+    """
+    payload = json.dumps(data, cls=DjangoJSONEncoder)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s, 1) "
-            "ON CONFLICT (project_id) DO UPDATE "
-            "SET last_seq = notifications_boardeventcounter.last_seq + 1 RETURNING last_seq",
-            [project_id],
+            """
+            WITH next AS (
+                INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s, 1)
+                ON CONFLICT (project_id) DO UPDATE
+                SET last_seq = notifications_boardeventcounter.last_seq + 1
+                RETURNING last_seq
+            )
+            INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
+            SELECT %s, next.last_seq, %s, %s::jsonb, %s, now() FROM next
+            RETURNING id, seq, created_at
+            """,
+            [project_id, project_id, type, payload, ticket_id],
         )
-        seq = cursor.fetchone()[0]
-    event = BoardEvent.objects.create(
-        project_id=project_id, seq=seq, type=type, data=data, ticket_id=ticket_id
+        event_id, seq, created_at = cursor.fetchone()
+    event = BoardEvent(
+        id=event_id,
+        project_id=project_id,
+        seq=seq,
+        type=type,
+        data=json.loads(payload),
+        ticket_id=ticket_id,
+        created_at=created_at,
     )
     transaction.on_commit(lambda: push_board_event(event))
     return event
@@ -90,4 +111,47 @@ def oldest_retained_seq(project_id: int) -> int | None:
         .order_by("seq")
         .values_list("seq", flat=True)
         .first()
+    )
+
+
+def events_between(*, project_id: int, after: int, upto: int) -> list[dict[str, Any]]:
+    """The wire shapes of events `after < seq <= upto`, in order.
+
+    Raises ResyncRequired when any of them is no longer in the log (pruned): a client that misses
+    one event cannot patch its board, it must reload it.
+    """
+    from config.api import ResyncRequired
+
+    if upto <= after:
+        return []
+    rows = list(
+        BoardEvent.objects.filter(project_id=project_id, seq__gt=after, seq__lte=upto).order_by(
+            "seq"
+        )
+    )
+    # Seqs are unique, so the right count means no hole anywhere in the range.
+    if len(rows) != upto - after:
+        raise ResyncRequired(
+            "Some of the events you missed are no longer retained; reload the board.",
+            details={"seq": upto, "after": after, "oldest": oldest_retained_seq(project_id)},
+        )
+    return [event_message(row) for row in rows]
+
+
+def missed_events(*, project_id: int, after: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """The current seq and up to `limit` events after `after` (ResyncRequired when they are gone).
+
+    `after` beyond the current seq also needs a resync: the client's board is from another log
+    (a restored database, another server).
+    """
+    from config.api import ResyncRequired
+
+    current = current_seq(project_id)
+    if after > current:
+        raise ResyncRequired(
+            "Your board is ahead of the server's event log; reload the board.",
+            details={"seq": current, "after": after},
+        )
+    return current, events_between(
+        project_id=project_id, after=after, upto=min(current, after + limit)
     )

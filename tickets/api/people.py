@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
@@ -123,7 +124,10 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        user = User.objects.prefetch_related("memberships__project").get(pk=request.user.pk or 0)
+        user = request.user
+        prefetch_related_objects(
+            [user], "memberships__project"
+        )  # the auth query already has the user
         return Response(MeSerializer(user).data)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -118,15 +119,28 @@ def apply_status(ticket: Ticket, new: Status, *, now: Any) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-def column_status_ids(project: Project, status: Status) -> tuple[BoardColumn | None, list[int]]:
-    """The column showing a status in a project, and all statuses of that column."""
-    link = (
-        ColumnStatus.objects.filter(project=project, status=status).select_related("column").first()
-    )
-    if link is None:
-        return None, [status.pk]
-    ids = list(ColumnStatus.objects.filter(column=link.column).values_list("status_id", flat=True))
-    return link.column, ids
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Which column shows which status in a project (read in one query)."""
+
+    column_of: dict[int, int]
+    statuses_of: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, project: Project) -> ColumnLayout:
+        column_of: dict[int, int] = {}
+        statuses_of: dict[int, list[int]] = {}
+        for status_id, column_id in ColumnStatus.objects.filter(project=project).values_list(
+            "status_id", "column_id"
+        ):
+            column_of[status_id] = column_id
+            statuses_of.setdefault(column_id, []).append(status_id)
+        return cls(column_of, statuses_of)
+
+    def column_statuses(self, status: Status) -> tuple[int | None, list[int]]:
+        """The column id showing a status (None if unmapped) and the statuses that column shows."""
+        column_id = self.column_of.get(status.pk)
+        return column_id, self.statuses_of[column_id] if column_id is not None else [status.pk]
 
 
 def refresh_search_vector(ticket_id: int) -> None:
@@ -230,7 +244,7 @@ def create_ticket(
     with transaction.atomic():
         hold_rank_space(project.pk)
         number = _next_number(project.pk)
-        _, status_ids = column_status_ids(project, status)
+        _, status_ids = ColumnLayout.of(project).column_statuses(status)
         lo, hi = bottom_of(project, status_ids, exclude_id=None)
         ticket = Ticket.objects.create(
             project=project,
@@ -424,39 +438,39 @@ def _status_by_key(key: Any) -> Status:
 
 def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
     """A status change from PATCH/bulk lands at the bottom of the new status's column."""
-    old_column, _ = column_status_ids(ticket.project, old)
-    new_column, status_ids = column_status_ids(ticket.project, new)
-    _check_wip(ticket, old_column, new_column)
-    if old_column is not None and new_column is not None and old_column.pk == new_column.pk:
+    layout = ColumnLayout.of(ticket.project)
+    old_column, _ = layout.column_statuses(old)
+    new_column, status_ids = layout.column_statuses(new)
+    _check_wip(ticket, old_column, new_column, status_ids)
+    if old_column is not None and old_column == new_column:
         return
     lo, hi = bottom_of(ticket.project, status_ids, exclude_id=ticket.pk)
     ticket.rank = rank_for_gap(lo, hi, bucket=ticket.project.rank_bucket)
 
 
 def _check_wip(
-    ticket: Ticket, old_column: BoardColumn | None, new_column: BoardColumn | None
+    ticket: Ticket, old_column: int | None, new_column: int | None, status_ids: list[int]
 ) -> None:
-    if new_column is None or (old_column is not None and old_column.pk == new_column.pk):
+    """Refuse entering a full column whose WIP limit is enforced (staying in a column is fine)."""
+    if new_column is None or old_column == new_column:
         return
-    if new_column.enforce_wip and new_column.max_limit is not None:
-        count = (
-            Ticket.objects.filter(
-                project_id=ticket.project_id,
-                status_id__in=new_column.status_links.values("status_id"),
-                is_archived=False,
-            )
-            .exclude(pk=ticket.pk)
-            .count()
+    column = BoardColumn.objects.filter(
+        pk=new_column, enforce_wip=True, max_limit__isnull=False
+    ).first()
+    if column is None or column.max_limit is None:
+        return
+    count = (
+        Ticket.objects.filter(
+            project_id=ticket.project_id, status_id__in=status_ids, is_archived=False
         )
-        if count >= new_column.max_limit:
-            raise WipLimitExceeded(
-                f"{new_column.name} already holds {count} of at most {new_column.max_limit} tickets.",
-                details={
-                    "column": new_column.pk,
-                    "count": count,
-                    "max_limit": new_column.max_limit,
-                },
-            )
+        .exclude(pk=ticket.pk)
+        .count()
+    )
+    if count >= column.max_limit:
+        raise WipLimitExceeded(
+            f"{column.name} already holds {count} of at most {column.max_limit} tickets.",
+            details={"column": column.pk, "count": count, "max_limit": column.max_limit},
+        )
 
 
 # --- move ---------------------------------------------------------------------------------------
@@ -545,8 +559,9 @@ def _move_once(
         raise DomainError("Archived tickets cannot be moved.")
     target = target or ticket.status
     check_transition(project, ticket.status, target)
-    old_column, _ = column_status_ids(project, ticket.status)
-    new_column, status_ids = column_status_ids(project, target)
+    layout = ColumnLayout.of(project)
+    old_column, _ = layout.column_statuses(ticket.status)
+    new_column, status_ids = layout.column_statuses(target)
     neighbours: dict[str, Ticket | None] = {}
     for name, value in (("before_id", before_id), ("after_id", after_id)):
         if value is None:
@@ -566,7 +581,7 @@ def _move_once(
         neighbours[name] = other
     before, after = neighbours["before_id"], neighbours["after_id"]
     lo, hi = _gap(ticket, project, status_ids, before, after)
-    _check_wip(ticket, old_column, new_column)
+    _check_wip(ticket, old_column, new_column, status_ids)
     now = timezone.now()
     old = {"status": ticket.status.key, "rank": ticket.rank}
     old_status = ticket.status

@@ -1,0 +1,93 @@
+"""Fast seeding for benchmarks: tickets by COPY, ranks from `tickets.ranking`."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+WORDS = (
+    "printer invoice refund login password vpn laptop screen email outage slow crash billing account "
+    "export report dashboard mobile app sync calendar meeting access license upgrade network wifi "
+    "server database timeout error payment card charge shipment order delivery customs"
+).split()
+
+
+def reset_project(key: str) -> Any:
+    """A fresh project (its old tickets and events deleted) with default columns and one agent."""
+    from django.db import connection
+
+    from tests_support.factories import ensure_default_statuses
+    from tickets.models import Membership, Project, User
+    from tickets.services.projects import create_project
+
+    ensure_default_statuses()
+    old = Project.objects.filter(key=key).first()
+    if old is not None:
+        with connection.cursor() as cursor:
+            for table in ("tickets_watcher", "tickets_message", "tickets_attachment"):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE project_id = %s)",
+                    [old.pk],
+                )
+            cursor.execute("DELETE FROM tickets_ticket WHERE project_id = %s", [old.pk])
+            cursor.execute("DELETE FROM notifications_boardevent WHERE project_id = %s", [old.pk])
+        old.delete()
+    project = create_project(actor=None, key=key, name=f"Bench {key}")
+    agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"is_active": True})
+    agent.set_password("bench-password-1")
+    agent.save()
+    Membership.objects.get_or_create(user=agent, project=project, defaults={"role": "agent"})
+    return project, agent
+
+
+def copy_tickets(
+    project: Any,
+    n: int,
+    *,
+    status_keys: list[str],
+    start_number: int = 1,
+    text: bool = False,
+    spread_days: int = 365,
+    seed: int = 1,
+) -> None:
+    """COPY n tickets into the project, ranked in insertion order, statuses round-robin."""
+    from django.db import connection
+
+    from tickets import ranking
+    from tickets.models import Priority, Project, Status
+
+    rng = random.Random(seed)
+    statuses = [Status.objects.get(key=k).pk for k in status_keys]
+    ranks = ranking.initial_ranks(n, bucket=project.rank_bucket)
+    now = datetime.now(UTC)
+    priorities = Priority.values
+    categories = ["billing", "technical", "account", "general"]
+    columns = (
+        "project_id, number, title, description, status_id, rank, priority, category, tags, linked_type, "
+        "linked_id, is_sensitive, is_archived, resolution_summary, metadata, escalation_level, "
+        "reopened_count, created_at, updated_at"
+    )
+    raw = connection.connection if connection.connection is not None else None
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY tickets_ticket ({columns}) FROM STDIN") as copy:
+        for i in range(n):
+            created = now - timedelta(seconds=rng.randrange(spread_days * 86400))
+            title = " ".join(rng.choices(WORDS, k=5)) if text else f"Ticket {i}"
+            description = " ".join(rng.choices(WORDS, k=25)) if text else ""
+            copy.write_row((
+                project.pk, start_number + i, title, description, statuses[i % len(statuses)], ranks[i],
+                priorities[i % 4], categories[i % 4], "{}", "", "", False, False, "", "{}", 0, 0, created, created,
+            ))
+    Project.objects.filter(pk=project.pk).update(ticket_counter=start_number + n - 1)
+    if text:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tickets_ticket SET search_vector = setweight(to_tsvector('english', title), 'A') "
+                "|| setweight(to_tsvector('english', description), 'B') WHERE project_id = %s",
+                [project.pk],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
