@@ -177,7 +177,7 @@ def create_status(*, actor: Any, key: str, **fields: Any) -> Status:
         try:
             with transaction.atomic():
                 status = Status(key=key, **fields)
-                status.full_clean()
+                status.full_clean(validate_unique=False)  # duplicates are a 409 from the constraint
                 status.save()
         except IntegrityError:
             raise DomainError(f"A status with key {key!r} already exists.") from None
@@ -195,7 +195,7 @@ def update_status(*, actor: Any, status: Status, **changes: Any) -> Status:
         old = {f: getattr(status, f) for f in changes}
         for field, value in changes.items():
             setattr(status, field, value)
-        status.full_clean()
+        status.full_clean(validate_unique=False)  # duplicates are a 409 from the constraint
         status.save(update_fields=list(changes))
         if changes.get("is_default"):
             Status.objects.exclude(pk=status.pk).update(is_default=False)
