@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import api_token, gunicorn, setup_django, summarise, write_results  # noqa: E402
+from bench.common import api_token, gunicorn, setup_django, summarise, write_results
 
 ROUNDS, REQUESTS = 3, 2000
 
@@ -43,7 +43,9 @@ def main() -> None:
                     assert status == 200, (path, status)
                     samples.append(ms)
                 client.close()
-                rounds.append({**summarise(samples), "rps": round(1000 / statistics.fmean(samples), 1)})
+                rounds.append(
+                    {**summarise(samples), "rps": round(1000 / statistics.fmean(samples), 1)}
+                )
             figures[name] = {
                 "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
                 "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
@@ -52,10 +54,14 @@ def main() -> None:
             }
     finally:
         server.stop()
-    figures["me_over_floor_p50_ratio"] = round(figures["me"]["p50_ms"] / figures["meta_drf_floor"]["p50_ms"], 2)
+    figures["me_over_floor_p50_ratio"] = round(
+        figures["me"]["p50_ms"] / figures["meta_drf_floor"]["p50_ms"], 2
+    )
     write_results("api", {"workers": 1, "requests_per_round": REQUESTS, **figures})
     for name in ("healthz", "meta_drf_floor", "me"):
-        print(f"{name:16} p50 {figures[name]['p50_ms']:.3f} ms  p99 {figures[name]['p99_ms']:.3f} ms  {figures[name]['rps']} req/s")
+        print(
+            f"{name:16} p50 {figures[name]['p50_ms']:.3f} ms  p99 {figures[name]['p99_ms']:.3f} ms  {figures[name]['rps']} req/s"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import api_token, gunicorn, setup_django, summarise, time_calls, write_results  # noqa: E402
+from bench.common import api_token, gunicorn, setup_django, summarise, time_calls, write_results
 
 MOVES = 300
 
@@ -30,8 +30,11 @@ def rows_written_per_move(ticket_id: int, before_id: int, after_id: int) -> int:
 
     agent = get_user_model().objects.get(username="bench-agent")
     with transaction.atomic(), connection.cursor() as cursor:
+
         def updated() -> int:
-            cursor.execute("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tickets_ticket'")
+            cursor.execute(
+                "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tickets_ticket'"
+            )
             return int(cursor.fetchone()[0])
 
         before = updated()
@@ -47,16 +50,26 @@ def integer_shift_baseline(n: int, repeats: int) -> list[float]:
 
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_int_order")
-        cursor.execute("CREATE TABLE bench_int_order (id bigserial PRIMARY KEY, project_id int, position int)")
-        cursor.execute("INSERT INTO bench_int_order (project_id, position) SELECT 1, g FROM generate_series(0, %s) g", [n - 1])
+        cursor.execute(
+            "CREATE TABLE bench_int_order (id bigserial PRIMARY KEY, project_id int, position int)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_int_order (project_id, position) SELECT 1, g FROM generate_series(0, %s) g",
+            [n - 1],
+        )
         cursor.execute("CREATE INDEX ON bench_int_order (project_id, position)")
         cursor.execute("ANALYZE bench_int_order")
 
     def shift() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM bench_int_order WHERE project_id = 1 ORDER BY position DESC LIMIT 1 FOR UPDATE")
+            cursor.execute(
+                "SELECT id FROM bench_int_order WHERE project_id = 1 ORDER BY position DESC LIMIT 1 FOR UPDATE"
+            )
             moved = cursor.fetchone()[0]
-            cursor.execute("UPDATE bench_int_order SET position = position + 1 WHERE project_id = 1 AND id <> %s", [moved])
+            cursor.execute(
+                "UPDATE bench_int_order SET position = position + 1 WHERE project_id = 1 AND id <> %s",
+                [moved],
+            )
             cursor.execute("UPDATE bench_int_order SET position = 0 WHERE id = %s", [moved])
 
     samples = time_calls(shift, repeats, warmup=2)
@@ -75,8 +88,18 @@ def service_top_moves(project_id: int, repeats: int) -> list[float]:
     agent = get_user_model().objects.get(username="bench-agent")
 
     def move() -> None:
-        last = Ticket.objects.filter(project_id=project_id).order_by("-rank").values_list("pk", flat=True).first()
-        first = Ticket.objects.filter(project_id=project_id).order_by("rank").values_list("pk", flat=True).first()
+        last = (
+            Ticket.objects.filter(project_id=project_id)
+            .order_by("-rank")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        first = (
+            Ticket.objects.filter(project_id=project_id)
+            .order_by("rank")
+            .values_list("pk", flat=True)
+            .first()
+        )
         move_ticket(actor=agent, ticket_id=last, after_id=first)
 
     return time_calls(move, repeats, warmup=2)
@@ -168,7 +191,10 @@ def floors(server_base: str) -> dict[str, object]:
             cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [pk])
             cursor.execute("UPDATE tickets_ticket SET updated_at = now() WHERE id = %s", [pk])
 
-    return {"drf_minimal_view": summarise(drf), "locked_single_row_update": summarise(time_calls(locked_update, 500))}
+    return {
+        "drf_minimal_view": summarise(drf),
+        "locked_single_row_update": summarise(time_calls(locked_update, 500)),
+    }
 
 
 def main() -> None:
@@ -192,26 +218,41 @@ def main() -> None:
                 case[where] = summarise(http_moves(server.base, token, project, where, args.moves))
             from tickets.models import Ticket
 
-            ordered = list(Ticket.objects.filter(project=project).order_by("rank").values_list("pk", flat=True)[:3])
-            case["ticket_rows_written_per_move"] = rows_written_per_move(ordered[2], ordered[0], ordered[1])
+            ordered = list(
+                Ticket.objects.filter(project=project)
+                .order_by("rank")
+                .values_list("pk", flat=True)[:3]
+            )
+            case["ticket_rows_written_per_move"] = rows_written_per_move(
+                ordered[2], ordered[0], ordered[1]
+            )
             if n == 10_000:
                 ours = service_top_moves(project.pk, 100)
                 shift = integer_shift_baseline(n, 30)
                 case["service_top_insert"] = summarise(ours)
                 case["integer_shift_top_insert"] = summarise(shift)
-                case["speedup_vs_integer_shift_p50"] = round(statistics.median(shift) / statistics.median(ours), 1)
+                case["speedup_vs_integer_shift_p50"] = round(
+                    statistics.median(shift) / statistics.median(ours), 1
+                )
             figures[f"n{n}"] = case
         figures["floors"] = floors(server.base)
         sizes = [int(x) for x in args.sizes.split(",")]
         big, small = f"n{max(sizes)}", f"n{min(sizes)}"
         figures["p50_top_largest_over_smallest"] = round(
-            figures[big]["top"]["p50_ms"] / figures[small]["top"]["p50_ms"], 3  # type: ignore[index]
+            figures[big]["top"]["p50_ms"] / figures[small]["top"]["p50_ms"],
+            3,  # type: ignore[index]
         )
         # Board: 5 columns x 50 cards out of the largest project, tickets spread over the columns.
         project, _ = reset_project("BBOARD")
-        copy_tickets(project, max(sizes), status_keys=["new", "in_progress", "awaiting_customer", "in_review", "resolved"])
-        figures["board_5x50"] = {**summarise(board_load(server.base, token or api_token("bench-agent"), "BBOARD", 200)),
-                                 "tickets": max(sizes)}
+        copy_tickets(
+            project,
+            max(sizes),
+            status_keys=["new", "in_progress", "awaiting_customer", "in_review", "resolved"],
+        )
+        figures["board_5x50"] = {
+            **summarise(board_load(server.base, token or api_token("bench-agent"), "BBOARD", 200)),
+            "tickets": max(sizes),
+        }
     finally:
         server.stop()
     started = time.perf_counter()

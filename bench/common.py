@@ -129,11 +129,15 @@ class Server:
 
         self.port = port
         self.log = (RESULTS / f".server-{port}.log").open("wb")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(RESULTS / f'.server-{port}.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"server exited: {(RESULTS / f'.server-{port}.log').read_text()[-2000:]}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     return
@@ -179,8 +183,18 @@ def gunicorn(workers: int = 1) -> Server:
     """The API under gunicorn with `workers` sync workers, on the benchmark database."""
     port = free_port()
     venv = Path(sys.executable).parent
-    argv = [str(venv / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"]
+    argv = [
+        str(venv / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "/dev/null",
+        "--log-level",
+        "warning",
+    ]
     return Server(argv, port, child_env())
 
 

@@ -12,7 +12,9 @@ from urllib.parse import urlparse
 class Client:
     def __init__(self, base: str, token: str | None = None) -> None:
         parsed = urlparse(base)
-        self.conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port or 80, timeout=30)
+        self.conn = http.client.HTTPConnection(
+            parsed.hostname or "127.0.0.1", parsed.port or 80, timeout=30
+        )
         self.headers = {"Content-Type": "application/json"}
         if token:
             self.headers["Authorization"] = f"Token {token}"

@@ -6,11 +6,46 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-WORDS = (
-    "printer invoice refund login password vpn laptop screen email outage slow crash billing account "
-    "export report dashboard mobile app sync calendar meeting access license upgrade network wifi "
-    "server database timeout error payment card charge shipment order delivery customs"
-).split()
+WORDS = [
+    "printer",
+    "invoice",
+    "refund",
+    "login",
+    "password",
+    "vpn",
+    "laptop",
+    "screen",
+    "email",
+    "outage",
+    "slow",
+    "crash",
+    "billing",
+    "account",
+    "export",
+    "report",
+    "dashboard",
+    "mobile",
+    "app",
+    "sync",
+    "calendar",
+    "meeting",
+    "access",
+    "license",
+    "upgrade",
+    "network",
+    "wifi",
+    "server",
+    "database",
+    "timeout",
+    "error",
+    "payment",
+    "card",
+    "charge",
+    "shipment",
+    "order",
+    "delivery",
+    "customs",
+]
 
 
 def reset_project(key: str) -> Any:
@@ -77,10 +112,29 @@ def copy_tickets(
             created = now - timedelta(seconds=rng.randrange(spread_days * 86400))
             title = " ".join(rng.choices(WORDS, k=5)) if text else f"Ticket {i}"
             description = " ".join(rng.choices(WORDS, k=25)) if text else ""
-            copy.write_row((
-                project.pk, start_number + i, title, description, statuses[i % len(statuses)], ranks[i],
-                priorities[i % 4], categories[i % 4], "{}", "", "", False, False, "", "{}", 0, 0, created, created,
-            ))
+            copy.write_row(
+                (
+                    project.pk,
+                    start_number + i,
+                    title,
+                    description,
+                    statuses[i % len(statuses)],
+                    ranks[i],
+                    priorities[i % 4],
+                    categories[i % 4],
+                    "{}",
+                    "",
+                    "",
+                    False,
+                    False,
+                    "",
+                    "{}",
+                    0,
+                    0,
+                    created,
+                    created,
+                )
+            )
     Project.objects.filter(pk=project.pk).update(ticket_counter=start_number + n - 1)
     if text:
         with connection.cursor() as cursor:
