@@ -10,6 +10,9 @@ WITH_SERVICES := set -a && . ./.data/services.env && set +a &&
 
 .PHONY: help run test bench lint format typecheck services install lock demo clean
 
+# `make run` is the development desk: DEBUG on (demo credentials, browsable API) unless overridden.
+run demo: export DEBUG ?= 1
+
 help:
 	@echo "make run    - set everything up and start the desk (API :8000, WebSocket :8001, worker, beat)"
 	@echo "make test   - set everything up and run the whole suite against real PostgreSQL and Redis"
@@ -32,7 +35,8 @@ run: services
 	$(WITH_SERVICES) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(WITH_SERVICES) $(PY) manage.py sync_schedules
 	$(WITH_SERVICES) $(PY) manage.py seed_demo
-	$(WITH_SERVICES) DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho start -f Procfile
+	@echo "Starting: API http://127.0.0.1:$${PORT:-8000} (docs /api/docs/, admin /admin/), WebSockets ws://127.0.0.1:$${WS_PORT:-8001}, Celery worker and beat. Ctrl-C stops all."
+	$(WITH_SERVICES) $(VENV)/bin/honcho start -f Procfile
 
 demo: services
 	$(WITH_SERVICES) $(PY) manage.py migrate --noinput && $(WITH_SERVICES) $(PY) manage.py seed_demo
