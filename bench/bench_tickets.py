@@ -59,9 +59,9 @@ def main() -> None:
     rng = random.Random(7)
     queries = [
         "q=printer&priority=high",
-        "q=invoice%20refund&status_category=todo",
+        "q=laptop%20screen&status_category=todo",
         "q=vpn&category=technical&ordering=-created_at",
-        "q=outage&assignee=none",
+        "q=license&assignee=none",
         "q=password&status=open,new",
     ]
     server = gunicorn(workers=1)

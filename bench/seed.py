@@ -48,6 +48,24 @@ WORDS = [
 ]
 
 
+def corpus_texts(limit: int = 40_000) -> list[str]:
+    """Real ticket texts from the shared corpus (a realistic vocabulary), or [] when it is absent."""
+    import csv
+    import os
+    from pathlib import Path
+
+    path = Path(
+        os.environ.get(
+            "HELPLINE_TICKET_CORPUS",
+            Path(__file__).resolve().parents[2] / "shared/data/it-tickets-train.csv",
+        )
+    )
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [row["text"] for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+
+
 def reset_project(key: str) -> Any:
     """A fresh project (its old tickets and events deleted) with default columns and one agent."""
     from django.db import connection
@@ -93,6 +111,7 @@ def copy_tickets(
     from tickets.models import Priority, Project, Status
 
     rng = random.Random(seed)
+    corpus = corpus_texts() if text else []
     statuses = [Status.objects.get(key=k).pk for k in status_keys]
     ranks = ranking.initial_ranks(n, bucket=project.rank_bucket)
     now = datetime.now(UTC)
@@ -110,8 +129,16 @@ def copy_tickets(
     with raw.cursor() as cursor, cursor.copy(f"COPY tickets_ticket ({columns}) FROM STDIN") as copy:
         for i in range(n):
             created = now - timedelta(seconds=rng.randrange(spread_days * 86400))
-            title = " ".join(rng.choices(WORDS, k=5)) if text else f"Ticket {i}"
-            description = " ".join(rng.choices(WORDS, k=25)) if text else ""
+            if corpus:
+                words = rng.choice(corpus).split()
+                title, description = " ".join(words[:8]), " ".join(words[8:80])
+            elif text:
+                title, description = (
+                    " ".join(rng.choices(WORDS, k=5)),
+                    " ".join(rng.choices(WORDS, k=25)),
+                )
+            else:
+                title, description = f"Ticket {i}", ""
             copy.write_row(
                 (
                     project.pk,
