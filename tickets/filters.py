@@ -56,6 +56,9 @@ class TicketFilters:
         """A JSON-able dict (what an export job stores), without defaults."""
         out: dict[str, Any] = {}
         for key, value in asdict(self).items():
+            if key == "archived" and value is None:
+                out[key] = "all"  # None means "archived or not", unlike the default (False)
+                continue
             if (
                 value in (None, [], "")
                 or (key == "archived" and value is False)
