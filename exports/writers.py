@@ -48,6 +48,7 @@ __all__ = [
     "format_csv_cell",
     "make_writer",
     "neutralise_cell",
+    "stream_encoded_export",
     "stream_export",
 ]
 
@@ -367,13 +368,19 @@ class ExportStream(Iterator[bytes]):
     """Iterator of upload parts for one export; ``result`` is set once the last is out."""
 
     def __init__(
-        self, writer: ExportWriter, batches: Iterable[Iterable[Row]], part_size: int
+        self,
+        writer: ExportWriter,
+        batches: Iterable[Iterable[Row]],
+        part_size: int,
+        *,
+        encoded: Iterable[bytes] | None = None,
     ) -> None:
         # The sink is built here, not in the generator, so a bad part_size fails at
         # the call site rather than on the first next().
         self._sink = ChunkedSink(part_size)
         self._result: ExportResult | None = None
-        self._parts = self._generate(writer, batches)
+        body = (writer.write_rows(batch) for batch in batches) if encoded is None else iter(encoded)
+        self._parts = self._generate(writer, body)
 
     def __iter__(self) -> ExportStream:
         return self
@@ -388,13 +395,9 @@ class ExportStream(Iterator[bytes]):
             raise RuntimeError("export stream has not produced its last part yet")
         return self._result
 
-    def _generate(self, writer: ExportWriter, batches: Iterable[Iterable[Row]]) -> Iterator[bytes]:
+    def _generate(self, writer: ExportWriter, body: Iterable[bytes]) -> Iterator[bytes]:
         sink = self._sink
-        chunks = chain(
-            (writer.header(),),
-            (writer.write_rows(batch) for batch in batches),
-            (writer.footer(),),
-        )
+        chunks = chain((writer.header(),), body, (writer.footer(),))
         count = 0
         for chunk in chunks:
             parts = sink.feed(chunk)
@@ -419,3 +422,14 @@ def stream_export(
 ) -> ExportStream:
     """Stream header, row batches and footer through a ChunkedSink as upload parts."""
     return ExportStream(writer, batches, sink_part_size)
+
+
+def stream_encoded_export(
+    writer: ExportWriter, encoded: Iterable[bytes], sink_part_size: int
+) -> ExportStream:
+    """Like stream_export, for row bytes already encoded in the writer's format elsewhere.
+
+    The export job has PostgreSQL encode rows (COPY); the writer still supplies the header
+    (and the CSV BOM) and footer, and the sink cuts the parts and hashes the whole file.
+    """
+    return ExportStream(writer, (), sink_part_size, encoded=encoded)

@@ -1,3 +1,13 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from exports.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("exports/", views.ExportListView.as_view(), name="export-list"),
+    path("exports/<int:export_id>/", views.ExportDetailView.as_view(), name="export-detail"),
+    path(
+        "exports/<int:export_id>/download/",
+        views.ExportDownloadView.as_view(),
+        name="export-download",
+    ),
+]

@@ -28,6 +28,7 @@ from exports.writers import (
     format_csv_cell,
     make_writer,
     neutralise_cell,
+    stream_encoded_export,
     stream_export,
 )
 
@@ -525,6 +526,26 @@ def test_stream_export_memory_is_flat() -> None:
     assert long_peak < short_peak * 1.1
     # Sink buffer + part in flight + one batch of rows and its encoding (~200 KiB).
     assert long_peak < 2 * part_size + 512 * 1024
+
+
+def test_stream_encoded_export_wraps_pre_encoded_rows_in_header_and_parts() -> None:
+    writer = CsvWriter(["a", "b"], bom=True)
+    body = [b"1,x\r\n", b"", b"2,y\r\n" * 50]
+    stream = stream_encoded_export(writer, iter(body), sink_part_size=64)
+    parts = list(stream)
+    expected = writer.header() + b"".join(body)
+    assert b"".join(parts) == expected
+    assert all(len(p) == 64 for p in parts[:-1])
+    assert stream.result == ExportResult(
+        size=len(expected), sha256=hashlib.sha256(expected).hexdigest(), parts=len(parts)
+    )
+
+
+def test_stream_encoded_export_of_nothing_is_the_header_alone() -> None:
+    stream = stream_encoded_export(JsonlWriter(["a"]), [], sink_part_size=8)
+    assert list(stream) == [b""]
+    stream = stream_encoded_export(CsvWriter(["a"]), [], sink_part_size=8)
+    assert list(stream) == [b"a\r\n"]
 
 
 # --- Purity ----------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""The stores against real back ends: a local S3 server (moto) and the file system."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from exports.models import ExportJob, ExportStatus
+from exports.services import request_export, run_export
+from exports.storage import FilesystemStore, S3Store, get_store
+from exports.tests.bulk import bulk_tickets
+from exports.tests.conftest import S3Server, bucket_keys, incomplete_uploads
+from exports.writers import S3_MIN_PART_SIZE
+from tests_support.factories import make_ticket
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_export_goes_up_as_multipart_and_downloads_by_presigned_url(
+    desk: dict[str, Any], s3: S3Server, settings: Any, as_user: Any
+) -> None:
+    settings.EXPORT_PART_SIZE = S3_MIN_PART_SIZE
+    bulk_tickets(desk["project"], 12_000, description_bytes=900)
+    job = request_export(actor=desk["agent"], project_key="DESK", format="csv")
+    assert run_export(export_id=job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.storage == "s3"
+    assert bucket_keys(s3) == [job.file_key]
+    assert incomplete_uploads(s3) == []
+    head = s3.client.head_object(Bucket=s3.bucket, Key=job.file_key)
+    assert job.file_size is not None
+    assert head["ContentLength"] == job.file_size > 2 * S3_MIN_PART_SIZE
+    parts = -(-job.file_size // S3_MIN_PART_SIZE)
+    # A multipart object's ETag is "<md5 of the part md5s>-<number of parts>".
+    assert head["ETag"].strip('"').endswith(f"-{parts}")
+    assert head["ContentType"] == "text/csv; charset=utf-8"
+
+    link = as_user(desk["agent"]).get(f"/api/v1/exports/{job.pk}/").json()["download_url"]
+    redirect = as_user(desk["agent"]).get(link.removeprefix("http://testserver"))
+    assert redirect.status_code == 302
+    presigned = redirect["Location"]
+    assert presigned.startswith(f"{s3.endpoint}/{s3.bucket}/{job.file_key}?")
+    assert "X-Amz-Signature=" in presigned and "X-Amz-Expires=300" in presigned
+    response = httpx.get(presigned)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == job.checksum_sha256
+    assert response.content.count(b"\r\n") == 12_001
+    assert response.headers["content-disposition"] == f'attachment; filename="{job.filename}"'
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_small_export_is_a_single_put_and_a_rerun_overwrites_it(
+    desk: dict[str, Any], s3: S3Server
+) -> None:
+    make_ticket(desk["project"], desk["agent"], title="small")
+    job = request_export(actor=desk["agent"], project_key="DESK", format="jsonl")
+    assert run_export(export_id=job.pk) == "succeeded"
+    job.refresh_from_db()
+    etag = s3.client.head_object(Bucket=s3.bucket, Key=job.file_key)["ETag"].strip('"')
+    body = s3.client.get_object(Bucket=s3.bucket, Key=job.file_key)["Body"].read()
+    assert etag == hashlib.md5(body).hexdigest()  # noqa: S324 (S3's ETag of a single PUT)
+    assert hashlib.sha256(body).hexdigest() == job.checksum_sha256
+    # A retry (here: forced back to running, as after a dead worker) overwrites the same key.
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING)
+    assert run_export(export_id=job.pk) == "succeeded"
+    assert bucket_keys(s3) == [job.file_key]
+    assert ExportJob.objects.get(pk=job.pk).attempts == 2
+
+
+def test_s3_upload_aborts_and_discards_incomplete_multipart_uploads(
+    s3: S3Server, settings: Any
+) -> None:
+    store = get_store()
+    assert isinstance(store, S3Store)
+    upload = store.begin("exports/1/a.csv", content_type="text/csv", attempt=1)
+    upload.write(b"x" * S3_MIN_PART_SIZE)
+    upload.write(b"y" * 10)  # the first part goes up: a multipart upload now exists
+    assert upload.multipart
+    assert incomplete_uploads(s3) == ["exports/1/a.csv"]
+    # A dead attempt's upload is left behind; the next attempt clears it.
+    assert store.discard_incomplete("exports/1/a.csv") == 1
+    assert incomplete_uploads(s3) == []
+    upload = store.begin("exports/1/a.csv", content_type="text/csv", attempt=2)
+    upload.write(b"x" * S3_MIN_PART_SIZE)
+    upload.write(b"y")
+    upload.abort()
+    assert incomplete_uploads(s3) == [] and bucket_keys(s3) == []
+
+
+def test_filesystem_upload_is_invisible_until_complete(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    upload = store.begin("exports/7/f.csv", content_type="text/csv", attempt=2)
+    upload.write(b"a,b\r\n")
+    assert not store.exists("exports/7/f.csv")
+    assert store.keys("exports") == ["exports/7/f.csv.partial-2"]
+    upload.complete()
+    assert store.keys("exports") == ["exports/7/f.csv"]
+    assert (tmp_path / "exports/7/f.csv").read_bytes() == b"a,b\r\n"
+    aborted = store.begin("exports/7/f.csv", content_type="text/csv", attempt=3)
+    aborted.write(b"partial")
+    aborted.abort()
+    assert store.keys("exports") == ["exports/7/f.csv"]
+    store.delete("exports/7/f.csv")
+    assert store.keys("exports") == []
+    with pytest.raises(ValueError, match="escapes"):
+        store.path("../../etc/passwd")
