@@ -78,9 +78,17 @@ def reset_project(key: str) -> Any:
     old = Project.objects.filter(key=key).first()
     if old is not None:
         with connection.cursor() as cursor:
-            for table in ("tickets_watcher", "tickets_message", "tickets_attachment"):
+            # Every table with a foreign key to tickets (found in the catalogue, so new apps count).
+            cursor.execute(
+                """
+                SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+                WHERE c.contype = 'f' AND c.confrelid = 'tickets_ticket'::regclass
+                """
+            )
+            for table, column in cursor.fetchall():
                 cursor.execute(
-                    f"DELETE FROM {table} WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE project_id = %s)",
+                    f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM tickets_ticket WHERE project_id = %s)",
                     [old.pk],
                 )
             cursor.execute("DELETE FROM tickets_ticket WHERE project_id = %s", [old.pk])

@@ -134,7 +134,7 @@ def celery_worker(
     """A real Celery worker process on the suite's broker; yields the process (tests may kill it)."""
     from django.conf import settings
 
-    queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = queue or f"{settings.CELERY_TASK_DEFAULT_QUEUE},sla"  # every queue the desk routes to
     log_path = ROOT / ".data" / f"celery-{os.getpid()}-{time.monotonic_ns()}.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(

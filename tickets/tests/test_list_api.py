@@ -78,11 +78,10 @@ def test_filters(desk, as_user, tickets):
     future = (timezone.now() + timedelta(days=1)).isoformat()
     assert ids(api.get("/api/v1/tickets/", {"created_after": future})) == []
     assert len(ids(api.get("/api/v1/tickets/", {"created_before": future}))) == 3
-    assert ids(api.get("/api/v1/tickets/?sla_state=no_sla&ordering=created_at")) == [
-        t1.pk,
-        t2.pk,
-        t3.pk,
-    ]
+    assert ids(api.get("/api/v1/tickets/?sla_state=on_track&ordering=created_at")) == [t1.pk, t2.pk]
+    assert ids(api.get("/api/v1/tickets/?sla_state=met")) == [t3.pk]
+    assert ids(api.get("/api/v1/tickets/?sla_state=no_sla")) == []
+    assert ids(api.get("/api/v1/tickets/?ordering=sla_due_at")) == [t2.pk, t1.pk, t3.pk]
 
 
 @pytest.mark.parametrize(
