@@ -53,6 +53,13 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # pragma: no cover - non-Unix
+        return None
+
+
 def load_corpus(path: Path) -> tuple[list[str], list[str]]:
     csv.field_size_limit(sys.maxsize)
     texts: list[str] = []
@@ -123,6 +130,7 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
 
     bench_started = time.perf_counter()
+    load_at_start = load_average()
     texts, labels = load_corpus(csv_path)
     cpus = cpu_count()
     print(f"corpus: {len(texts)} tickets, {len(set(labels))} categories ({csv_path})")
@@ -132,13 +140,19 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
     )
 
     # Training time on the 80% split: median of 3 runs (the first model is evaluated).
+    # CPU seconds are recorded too: on a shared, loaded machine wall time overstates the cost.
     train_runs: list[float] = []
+    train_cpu: list[float] = []
     model = None
     for run_no in range(3):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         fitted = local_model.train(x_train, y_train)
         train_runs.append(round(time.perf_counter() - started, 3))
-        print(f"train run {run_no + 1}/3 on {len(x_train)} tickets: {train_runs[-1]:.1f} s")
+        train_cpu.append(round(time.process_time() - cpu_started, 3))
+        print(
+            f"train run {run_no + 1}/3 on {len(x_train)} tickets: {train_runs[-1]:.1f} s "
+            f"({train_cpu[-1]:.1f} s CPU)"
+        )
         if model is None:
             model = fitted
         elif fitted.version != model.version:  # pragma: no cover - would be a bug
@@ -183,10 +197,14 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
         cv = cross_validate(texts, labels, cv_folds, n_jobs)
         print(f"CV accuracy {cv['accuracy_mean']:.4f} +/- {cv['accuracy_std']:.4f}")
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     full_model = local_model.train(texts, labels)
     full_seconds = round(time.perf_counter() - started, 3)
-    print(f"training on the whole corpus ({len(texts)} tickets): {full_seconds:.1f} s")
+    full_cpu = round(time.process_time() - cpu_started, 3)
+    print(
+        f"training on the whole corpus ({len(texts)} tickets): {full_seconds:.1f} s "
+        f"({full_cpu:.1f} s CPU)"
+    )
 
     train_median = statistics.median(train_runs)
     result: dict[str, Any] = {
@@ -194,7 +212,8 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
         "machine": {
             "cpu_count": cpus,
             "os_cpu_count": os.cpu_count(),
-            "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+            "load_average_1m_start": load_at_start,
+            "load_average_1m_end": load_average(),
             "python": platform.python_version(),
             "platform": platform.platform(),
             "sklearn": __import__("sklearn").__version__,
@@ -226,7 +245,10 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
             "n_samples": len(x_train),
             "runs": train_runs,
             "median": round(train_median, 3),
+            "cpu_runs": train_cpu,
+            "cpu_median": round(statistics.median(train_cpu), 3),
             "full_corpus": full_seconds,
+            "full_corpus_cpu": full_cpu,
             "full_corpus_n_samples": len(texts),
         },
         "latency_single_ticket": latency,
@@ -235,6 +257,7 @@ def run(csv_path: Path, out: Path, cv_folds: int) -> dict[str, Any]:
             "holdout_accuracy_ok": holdout["accuracy"] >= BUDGET_ACCURACY,
             "train_seconds_full_corpus_max": BUDGET_TRAIN_SECONDS_FULL,
             "train_seconds_ok": full_seconds <= BUDGET_TRAIN_SECONDS_FULL,
+            "train_cpu_seconds_ok": full_cpu <= BUDGET_TRAIN_SECONDS_FULL,
             "median_ms_per_ticket_max": BUDGET_MS_PER_TICKET,
             "latency_ok": latency["median_ms"] <= BUDGET_MS_PER_TICKET,
         },

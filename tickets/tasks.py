@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from config.redis import get_redis, redis_lock
 
@@ -50,9 +51,47 @@ def rebalance_all_projects_task() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=3,
+    retry_backoff=True,
+    retry_jitter=True,
+)
 def classify_ticket_task(ticket_id: int, *, apply_category: bool, apply_priority: bool) -> None:
-    """Classify a new ticket (filled in by the triage issue)."""
+    """Classify a new ticket, store the suggestion and apply what passes the threshold.
+
+    Idempotent: a ticket that already has a classification is left alone (a redelivered task is
+    a no-op). Classifiers never raise; only a database outage retries the task.
+    """
+    from tickets.classification.service import classify_new_ticket
+
+    classify_new_ticket(
+        ticket_id=ticket_id, apply_category=apply_category, apply_priority=apply_priority
+    )
+
+
+@shared_task(acks_late=True)
+def retrain_classifiers_task() -> int:
+    """Nightly: queue a retraining of every project's local classifier (one task per project)."""
+    from tickets.models import Project
+
+    ids = list(Project.objects.values_list("pk", flat=True))
+    for project_id in ids:
+        train_project_classifiers_task.delay(project_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def train_project_classifiers_task(project_id: int) -> dict[str, str]:
+    """Retrain one project's models from its labelled tickets (unchanged data: no-op)."""
+    from tickets.classification.training import train_project
+    from tickets.models import Project
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return {}
+    return {outcome.target: outcome.status for outcome in train_project(project)}
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import people, projects, tickets
+from tickets.api import classify, people, projects, tickets
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="auth-token"),
@@ -36,6 +36,7 @@ urlpatterns = [
     path("statuses/<str:key>/", projects.StatusDetailView.as_view(), name="status-detail"),
     path("tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
     path("tickets/bulk/", tickets.BulkView.as_view(), name="ticket-bulk"),
+    path("tickets/classify/", classify.ClassifyView.as_view(), name="ticket-classify"),
     path("tickets/<int:ticket_id>/", tickets.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/move/", tickets.MoveView.as_view(), name="ticket-move"),
     path("tickets/<int:ticket_id>/assign/", tickets.AssignView.as_view(), name="ticket-assign"),

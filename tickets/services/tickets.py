@@ -371,6 +371,10 @@ def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Tic
             raise _field_error(
                 "category", f"category must be one of {', '.join(project.categories)}."
             )
+        if ticket.classification and {"category", "priority"} & set(changes):
+            from tickets.classification.service import record_classification_feedback
+
+            record_classification_feedback(ticket=ticket, changes=changes, actor=actor)
         fields: list[str] = []
         old = _snapshot(ticket, changes)
         if "status" in changes:
