@@ -38,7 +38,9 @@ def setup_django(*, migrate: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+    # The benchmarks' own Redis database on the same server (never the running desk's keys).
+    head, _, _ = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")
+    os.environ["REDIS_URL"] = f"{head}/14"
     if migrate:
         env = {**os.environ}
         subprocess.run(

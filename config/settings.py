@@ -121,7 +121,11 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [REDIS_URL],
-            "prefix": env.str("CHANNELS_PREFIX", default="helpline"),
+            # Redis pub/sub ignores the database number: the suite needs a prefix of its own.
+            "prefix": env.str(
+                "CHANNELS_PREFIX",
+                default=f"helpline-test{REDIS_URL.rsplit('/', 1)[-1]}" if TESTING else "helpline",
+            ),
         },
     }
 }
@@ -282,12 +286,18 @@ CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 # Board event log retention (a beat task prunes it); a client older than this must resync.
 BOARD_EVENT_RETENTION_DAYS = env.int("BOARD_EVENT_RETENTION_DAYS", default=7)
 BOARD_EVENT_RETENTION_COUNT = env.int("BOARD_EVENT_RETENTION_COUNT", default=100_000)
+# Board sockets: heartbeat cadence (carries the current seq), presence and "editing" lifetimes.
+BOARD_HEARTBEAT_SECONDS = env.float("BOARD_HEARTBEAT_SECONDS", default=20)
+BOARD_PRESENCE_TTL_SECONDS = env.float("BOARD_PRESENCE_TTL_SECONDS", default=60)
+BOARD_INDICATOR_TTL_SECONDS = env.float("BOARD_INDICATOR_TTL_SECONDS", default=15)
 
 # --- Notifications and outgoing webhooks (docs/events.md) ---------------------------------------
 # Links in e-mails point here when set (the web UI's address, e.g. https://desk.example.com).
 FRONTEND_URL: str = env.str("FRONTEND_URL", default="")
 NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=6)
-NOTIFICATION_EMAIL_RETRY_BASE_SECONDS = env.float("NOTIFICATION_EMAIL_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_EMAIL_RETRY_BASE_SECONDS = env.float(
+    "NOTIFICATION_EMAIL_RETRY_BASE_SECONDS", default=30
+)
 # A pending outbox row (e-mail or webhook delivery) no task has picked up after this long is
 # re-queued by the relay beat task: a crash between commit and enqueue loses nothing.
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=120)
@@ -311,3 +321,4 @@ WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=False)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
 WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=3 * 86400)
 WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+NOTIFICATION_READ_RETENTION_DAYS = env.int("NOTIFICATION_READ_RETENTION_DAYS", default=180)

@@ -11,7 +11,8 @@ case "$role" in
       --workers "${WEB_WORKERS:-4}" --graceful-timeout 25 --access-logfile /dev/null "$@" ;;
   ws)
     exec uvicorn config.asgi:application --host 0.0.0.0 --port "${WS_PORT:-8001}" \
-      --no-access-log --ws-ping-interval 20 --timeout-graceful-shutdown 20 "$@" ;;
+      --no-access-log --ws-ping-interval 20 --ws-per-message-deflate false \
+      --timeout-graceful-shutdown 20 "$@" ;;
   worker)
     exec celery -A config worker --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-4}" \
       --queues "${CELERY_QUEUE:-helpline}" "$@" ;;

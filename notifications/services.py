@@ -83,9 +83,10 @@ def push_board_event(event: BoardEvent) -> None:
     """Fan the committed event out to the project's connected boards (best effort)."""
     from notifications.realtime import push_to_group
 
-    push_to_group(
-        project_group(event.project_id), {"type": "board.event", "event": event_message(event)}
-    )
+    wire = event_message(event)
+    # Encoded once here rather than once per socket by every consumer.
+    message = {"type": "board.event", "event": wire, "text": json.dumps(wire)}
+    push_to_group(project_group(event.project_id), message)
 
 
 def prune_board_events(*, older_than: datetime, keep_per_project: int) -> int:

@@ -241,50 +241,60 @@ def create_ticket(
     assignee = _member(project, assignee, minimum=Role.AGENT, field="assignee")
     status = _default_status()
     now = timezone.now()
-    with transaction.atomic():
-        hold_rank_space(project.pk)
-        number = _next_number(project.pk)
-        _, status_ids = ColumnLayout.of(project).column_statuses(status)
-        lo, hi = bottom_of(project, status_ids, exclude_id=None)
-        ticket = Ticket.objects.create(
-            project=project,
-            number=number,
-            title=title,
-            description=description,
-            status=status,
-            rank=rank_for_gap(lo, hi, bucket=project.rank_bucket),
-            priority=priority or Priority.MEDIUM,
-            category=category or _default_category(project),
-            tags=list(dict.fromkeys(tags)),
-            assignee=assignee,
-            requester=requester,
-            created_by=actor,
-            linked_type=linked_type,
-            linked_id=linked_id,
-            is_sensitive=is_sensitive,
-            metadata=metadata or {},
-        )
-        ticket.project = project
-        refresh_search_vector(ticket.pk)
-        _ensure_watching(ticket, [requester, assignee])
-        record_audit(
-            actor=actor,
-            action="ticket.created",
-            project_id=project.pk,
-            ticket_id=ticket.pk,
-            new=_snapshot(ticket),
-        )
-        _sla("start_ticket_sla", ticket, now=now)
-        record_board_event(
-            project_id=project.pk,
-            type="ticket.created",
-            data=ticket_event_data(ticket),
-            ticket_id=ticket.pk,
-        )
-        _notify("ticket.created", ticket, actor)
-        _after_create(
-            ticket, explicit_category=category is not None, explicit_priority=priority is not None
-        )
+    for attempt in range(MOVE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                hold_rank_space(project.pk)
+                number = _next_number(project.pk)
+                _, status_ids = ColumnLayout.of(project).column_statuses(status)
+                lo, hi = bottom_of(project, status_ids, exclude_id=None)
+                ticket = Ticket.objects.create(
+                    project=project,
+                    number=number,
+                    title=title,
+                    description=description,
+                    status=status,
+                    rank=rank_for_gap(lo, hi, bucket=project.rank_bucket),
+                    priority=priority or Priority.MEDIUM,
+                    category=category or _default_category(project),
+                    tags=list(dict.fromkeys(tags)),
+                    assignee=assignee,
+                    requester=requester,
+                    created_by=actor,
+                    linked_type=linked_type,
+                    linked_id=linked_id,
+                    is_sensitive=is_sensitive,
+                    metadata=metadata or {},
+                )
+                ticket.project = project
+                refresh_search_vector(ticket.pk)
+                _ensure_watching(ticket, [requester, assignee])
+                record_audit(
+                    actor=actor,
+                    action="ticket.created",
+                    project_id=project.pk,
+                    ticket_id=ticket.pk,
+                    new=_snapshot(ticket),
+                )
+                _sla("start_ticket_sla", ticket, now=now)
+                record_board_event(
+                    project_id=project.pk,
+                    type="ticket.created",
+                    data=ticket_event_data(ticket),
+                    ticket_id=ticket.pk,
+                )
+                _notify("ticket.created", ticket, actor)
+                _after_create(
+                    ticket,
+                    explicit_category=category is not None,
+                    explicit_priority=priority is not None,
+                )
+            break
+        except IntegrityError as exc:
+            # A concurrent move or create took the same gap at the bottom of the column: the
+            # unique (project, rank) constraint refused ours, so read the gap again.
+            if "ticket_rank_unique" not in str(exc) or attempt == MOVE_ATTEMPTS - 1:
+                raise
     return ticket
 
 
@@ -350,6 +360,18 @@ STAFF_EDITABLE = {
 
 def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
     """Change a ticket's fields; a status change goes through the workflow, an assignee through assign."""
+    for attempt in range(MOVE_ATTEMPTS):
+        try:
+            return _update_ticket_once(actor=actor, ticket_id=ticket_id, changes=changes)
+        except IntegrityError as exc:
+            # A status change re-ranks the ticket at the bottom of its new column; a concurrent
+            # writer may take that gap first. Read it again rather than fail.
+            if "ticket_rank_unique" not in str(exc) or attempt == MOVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
     unknown = set(changes) - STAFF_EDITABLE
     if unknown:
         raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
