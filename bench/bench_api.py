@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,7 +26,7 @@ def main() -> None:
     reset_project("BAPI")
     token = api_token("bench-agent")
     server = gunicorn(workers=1)
-    figures = {}
+    figures: dict[str, Any] = {}
     try:
         for name, path, auth in [
             ("healthz", "/healthz", False),

@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -100,6 +101,7 @@ def service_top_moves(project_id: int, repeats: int) -> list[float]:
             .values_list("pk", flat=True)
             .first()
         )
+        assert last is not None
         move_ticket(actor=agent, ticket_id=last, after_id=first)
 
     return time_calls(move, repeats, warmup=2)
@@ -134,7 +136,7 @@ def adversarial_key_lengths(inserts: int) -> dict[str, int]:
     return out
 
 
-def http_moves(server_base: str, token: str, project: object, where: str, n: int) -> list[float]:
+def http_moves(server_base: str, token: str, project: Any, where: str, n: int) -> list[float]:
     from bench.httpclient import Client
     from tickets.models import Ticket
 
@@ -205,7 +207,7 @@ def main() -> None:
     setup_django()
     from bench.seed import copy_tickets, reset_project
 
-    figures: dict[str, object] = {"moves_per_case": args.moves}
+    figures: dict[str, Any] = {"moves_per_case": args.moves}
     server = gunicorn(workers=1)
     try:
         token = None
@@ -213,7 +215,7 @@ def main() -> None:
             project, _ = reset_project("BRANK")
             copy_tickets(project, n, status_keys=["open"])
             token = token or api_token("bench-agent")
-            case: dict[str, object] = {}
+            case: dict[str, Any] = {}
             for where in ("top", "middle", "bottom"):
                 case[where] = summarise(http_moves(server.base, token, project, where, args.moves))
             from tickets.models import Ticket
@@ -240,7 +242,7 @@ def main() -> None:
         big, small = f"n{max(sizes)}", f"n{min(sizes)}"
         figures["p50_top_largest_over_smallest"] = round(
             figures[big]["top"]["p50_ms"] / figures[small]["top"]["p50_ms"],
-            3,  # type: ignore[index]
+            3,
         )
         # Board: 5 columns x 50 cards out of the largest project, tickets spread over the columns.
         project, _ = reset_project("BBOARD")
@@ -257,7 +259,7 @@ def main() -> None:
         server.stop()
     started = time.perf_counter()
     figures["adversarial_100k"] = adversarial_key_lengths(100_000)
-    figures["adversarial_100k"]["seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[index]
+    figures["adversarial_100k"]["seconds"] = round(time.perf_counter() - started, 1)
     write_results("ranks", figures)
     for key, value in figures.items():
         print(key, value)

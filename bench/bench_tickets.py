@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -21,7 +22,7 @@ from bench.common import api_token, gunicorn, setup_django, summarise, write_res
 KEY = "BTIX"
 
 
-def ensure_seeded(n: int, reseed: bool) -> tuple[object, float]:
+def ensure_seeded(n: int, reseed: bool) -> tuple[Any, float]:
     from bench.seed import copy_tickets, reset_project
     from tickets.models import Project, Ticket
 
@@ -65,7 +66,7 @@ def main() -> None:
         "q=password&status=open,new",
     ]
     server = gunicorn(workers=1)
-    figures: dict[str, object] = {"tickets": args.tickets, "seed_seconds": round(seed_seconds, 1)}
+    figures: dict[str, Any] = {"tickets": args.tickets, "seed_seconds": round(seed_seconds, 1)}
     try:
         client = Client(server.base, token)
         for _ in range(30):

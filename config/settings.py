@@ -214,7 +214,9 @@ AWS_ACCESS_KEY_ID: str | None = env.str("S3_ACCESS_KEY_ID", default="") or None
 AWS_SECRET_ACCESS_KEY: str | None = env.str("S3_SECRET_ACCESS_KEY", default="") or None
 AWS_QUERYSTRING_EXPIRE = env.int("SIGNED_URL_SECONDS", default=300)
 AWS_DEFAULT_ACL = None
-AWS_S3_SIGNATURE_VERSION = "s3v4"  # SigV4 presigned URLs (SigV2 is deprecated and refused by many regions)
+AWS_S3_SIGNATURE_VERSION = (
+    "s3v4"  # SigV4 presigned URLs (SigV2 is deprecated and refused by many regions)
+)
 STORAGES = {
     "default": (
         {"BACKEND": "storages.backends.s3.S3Storage"}

@@ -55,7 +55,7 @@ def test_upload_records_sha256_and_downloads_through_a_signed_url(desk, as_user)
 
     anonymous = APIClient().get(signed)  # the signature is the credential
     assert anonymous.status_code == 200
-    assert b"".join(anonymous.streaming_content) == PDF
+    assert anonymous.getvalue() == PDF
     assert APIClient().get(signed[:-4] + "xyz/").status_code == 404  # tampered signature
     with override_settings(SIGNED_URL_SECONDS=-1):
         assert APIClient().get(signed).json()["error"]["code"] == "not_found"  # expired

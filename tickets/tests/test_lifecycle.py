@@ -102,14 +102,15 @@ def test_defaults_and_validation(desk, as_user):
     api = as_user(desk["agent"])
     body = create(api).json()
     assert (body["priority"], body["category"], body["requester"]) == ("medium", "general", "agent")
-    for bad, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"priority": "urgent"}, "priority"),
         ({"category": "nope"}, "category"),
         ({"assignee": "ghost"}, "assignee"),
         ({"title": ""}, "title"),
         ({"tags": "notalist"}, "tags"),
         ({"metadata": [1, 2]}, "metadata"),
-    ]:
+    ]
+    for bad, field in cases:
         response = create(api, **bad)
         assert response.status_code == 400, (bad, response.content)
         assert response.json()["error"]["code"] == "validation_error"

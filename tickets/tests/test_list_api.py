@@ -162,6 +162,7 @@ def test_list_and_detail_use_a_fixed_number_of_queries(desk, as_user):
         assert len(api.get("/api/v1/tickets/").json()["results"]) == 21
     assert len(many.captured_queries) == len(one.captured_queries)
     ticket = Ticket.objects.first()
+    assert ticket is not None
     with CaptureQueriesContext(connection) as detail:
         api.get(f"/api/v1/tickets/{ticket.pk}/")
     assert len(detail.captured_queries) <= 6
