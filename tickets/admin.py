@@ -154,23 +154,12 @@ class TicketAdmin(admin.ModelAdmin):
         self.message_user(request, f"Archived {done} ticket(s).")
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: Any, change: bool) -> None:
-        from tickets.services.tickets import update_ticket
+        # The admin edits through the same service as the API (workflow, audit, events).
+        from tickets.services.tickets import STAFF_EDITABLE, update_ticket
 
-        editable = {
-            "title",
-            "description",
-            "priority",
-            "category",
-            "tags",
-            "linked_type",
-            "linked_id",
-            "is_sensitive",
-            "resolution_summary",
-            "metadata",
-            "status",
-            "assignee",
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in STAFF_EDITABLE
         }
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
         if "status" in changes:
             changes["status"] = changes["status"].key
         if changes:
