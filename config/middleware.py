@@ -8,7 +8,13 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api import envelope, error_code_for_status
 from config.context import RequestFacts, current_request
@@ -56,8 +62,19 @@ class RequestIdMiddleware:
         )
         return response
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse:
-        """An exception no view handled: log it with its traceback, answer 500 in the envelope."""
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """An exception no view handled: log it with its traceback, answer 500 in the envelope.
+
+        Django's own control-flow exceptions (404, 403, 400) keep their status: Django answers
+        them and `__call__` wraps that answer in the envelope. An oversized body is a 413.
+        """
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(
+                envelope("payload_too_large", "The request body is too large.", request=request),
+                status=413,
+            )
+        if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
+            return None
         logger.exception("unhandled_exception", path=request.path, method=request.method)
         return JsonResponse(
             envelope(

@@ -280,3 +280,26 @@ def test_a_real_websocket_client_hears_a_push_through_the_redis_channel_layer():
             return None
 
         assert asyncio.run(refused()) == 4401
+
+
+def _forbidden(request):
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied
+
+
+def _too_big(request):
+    from django.core.exceptions import RequestDataTooBig
+
+    raise RequestDataTooBig("too big")
+
+
+urlpatterns += [path("forbidden/", _forbidden), path("too-big/", _too_big)]
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF=__name__)
+def test_djangos_own_exceptions_keep_their_status_in_the_envelope():
+    client = APIClient(raise_request_exception=False)
+    _assert_envelope(client.get("/forbidden/"), 403, "permission_denied")
+    _assert_envelope(client.get("/too-big/"), 413, "payload_too_large")
