@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
@@ -125,10 +124,23 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         user = cast(User, request.user)
-        prefetch_related_objects(
-            [user], "memberships__project"
-        )  # the auth query already has the user
-        return Response(MeSerializer(user).data)
+        memberships = (
+            Membership.objects.filter(user=user).select_related("project").order_by("project__key")
+        )
+        # Built by hand: this endpoint is hot, and ModelSerializer builds its fields per request.
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "email": user.email,
+                "full_name": user.full_name,
+                "is_superuser": user.is_superuser,
+                "memberships": [
+                    {"project": m.project.key, "project_name": m.project.name, "role": m.role}
+                    for m in memberships
+                ],
+            }
+        )
 
 
 class UserListView(generics.ListCreateAPIView):
