@@ -1,15 +1,48 @@
-"""Turning ticket changes into in-app notifications, e-mails and webhook deliveries.
+"""Turning changes into in-app notifications, e-mails and webhook deliveries.
 
-Interim: the entry points exist with their final signatures; the notifications issue fills them in
-(in-app rows, e-mail tasks and the webhook outbox, all written in the caller's transaction).
+Called by services inside their transaction: every row (notification, e-mail, webhook delivery)
+is written there, so a rolled-back change notifies nobody and a committed one loses nothing. After
+commit one Celery task per event pushes the in-app notifications to `/ws/me/` and fans the e-mails
+and webhook deliveries out to their own tasks; the relay beat task re-queues anything a crash
+left behind. Internal notes (`ticket.noted`) reach staff in-app only: never a customer, never an
+e-mail, never a webhook.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from tickets.models import Ticket, User
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
+from notifications.email import subject_for
+from notifications.models import EmailDelivery, Notification
+from notifications.payloads import jsonable, message_payload, ticket_payload
+from notifications.recipients import (
+    Recipient,
+    project_admins,
+    stored_preferences,
+    ticket_recipients,
+    user_recipient,
+)
+from notifications.webhooks.outbox import record_webhook_event
+from tickets.models import Message, Ticket, User
+
+
+def _kind(kind: str) -> Any:
+    entry = CATALOGUE.get(kind)
+    if entry is None:
+        raise ValueError(f"{kind!r} is not in the event catalogue (notifications.catalogue).")
+    return entry
+
+
+def _actor_name(actor: Any) -> str | None:
+    return actor.username if getattr(actor, "is_authenticated", False) else None
 
 
 def notify_ticket_event(
@@ -26,7 +59,199 @@ def notify_ticket_event(
     `ticket.noted` is an internal note: staff only, never webhooks or customers.
     `extra_recipients` adds people beyond watchers/assignee/requester (e.g. an escalation role).
     """
+    message: Message | None = extra.pop("message", None)
+    extra.pop("public", None)
+    if message is not None and message.internal:
+        # Whatever the caller named it, an internal note travels only as a note.
+        kind = "ticket.noted"
+    entry = _kind(kind)
+    mentions = parse_mentions(message.body) if message is not None else []
+    recipients, known = ticket_recipients(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        mentions=mentions,
+        extra_recipients=extra_recipients,
+    )
+    now = timezone.now()
+    base: dict[str, Any] = {
+        "ticket": ticket_payload(ticket, known),
+        "actor": _actor_name(actor),
+        **jsonable(extra),
+    }
+    title = headline(kind, base)
+    in_app_data = dict(base)
+    email_context = {**base, "headline": title}
+    if message is not None:
+        in_app_data["message"] = message_payload(message, excerpt=True)
+        email_context["message"] = message_payload(message)
+    event_id = uuid.uuid4()
+    notification_ids, email_ids = _write_for_people(
+        recipients,
+        kind=kind,
+        event_id=event_id,
+        project_id=ticket.project_id,
+        ticket_id=ticket.pk,
+        actor=actor,
+        title=title,
+        in_app_data=in_app_data,
+        email_context=email_context,
+        now=now,
+    )
+    delivery_ids: list[int] = []
+    if entry.webhook and kind != "ticket.noted":
+        hook_data = dict(base)
+        if message is not None:
+            hook_data["message"] = message_payload(message)
+        delivery_ids = record_webhook_event(
+            project_id=ticket.project_id, kind=kind, data=hook_data, occurred_at=now
+        )
+    _after_commit(notification_ids, email_ids, delivery_ids)
 
 
-def notify_project_event(*, kind: str, project_id: int, data: dict[str, Any], actor: Any = None) -> None:
+def notify_project_event(
+    *, kind: str, project_id: int, data: dict[str, Any], actor: Any = None
+) -> None:
     """A project-level event with no ticket (e.g. `export.succeeded`) for webhooks and admins."""
+    entry = _kind(kind)
+    payload = {**jsonable(data), "actor": _actor_name(actor)}
+    delivery_ids: list[int] = []
+    if entry.webhook:
+        delivery_ids = record_webhook_event(project_id=project_id, kind=kind, data=payload)
+    notification_ids: list[int] = []
+    email_ids: list[int] = []
+    if entry.audience == "admins":
+        notification_ids, email_ids = _to_admins(kind, project_id, payload, actor)
+    _after_commit(notification_ids, email_ids, delivery_ids)
+
+
+def notify_project_admins(*, kind: str, project_id: int, data: dict[str, Any]) -> None:
+    """Tell a project's admins something (in-app and e-mail by their preferences); no webhooks."""
+    _kind(kind)
+    notification_ids, email_ids = _to_admins(kind, project_id, jsonable(data), None)
+    _after_commit(notification_ids, email_ids, [])
+
+
+def notify_user(*, user: User, kind: str, data: dict[str, Any]) -> None:
+    """A notification for one user (e.g. their export finished): in-app, pushed, maybe e-mailed.
+
+    `data` may carry `project_id` to tie the notification to a project. Works inside or outside
+    a transaction (outside, the push is queued at once).
+    """
+    _kind(kind)
+    payload = jsonable(data)
+    recipient = user_recipient(user, kind, reason="owner")
+    if recipient is None:
+        return
+    title = headline(kind, payload)
+    notification_ids, email_ids = _write_for_people(
+        [recipient],
+        kind=kind,
+        event_id=uuid.uuid4(),
+        project_id=payload.get("project_id"),
+        ticket_id=None,
+        actor=None,
+        title=title,
+        in_app_data=payload,
+        email_context={**payload, "headline": title},
+        now=timezone.now(),
+    )
+    _after_commit(notification_ids, email_ids, [])
+
+
+def _to_admins(
+    kind: str, project_id: int, payload: dict[str, Any], actor: Any
+) -> tuple[list[int], list[int]]:
+    actor_id = getattr(actor, "pk", None)
+    recipients = []
+    for admin in project_admins(project_id):
+        if admin.pk == actor_id:
+            continue
+        prefs = stored_preferences(admin)
+        recipient = Recipient(
+            user=admin,
+            role="admin",
+            reasons=["project_admin"],
+            in_app=channel_enabled(prefs, kind, "in_app"),
+            email=bool(admin.email) and channel_enabled(prefs, kind, "email"),
+        )
+        if recipient.in_app or recipient.email:
+            recipients.append(recipient)
+    title = headline(kind, payload)
+    return _write_for_people(
+        recipients,
+        kind=kind,
+        event_id=uuid.uuid4(),
+        project_id=project_id,
+        ticket_id=None,
+        actor=actor,
+        title=title,
+        in_app_data=payload,
+        email_context={**payload, "headline": title},
+        now=timezone.now(),
+    )
+
+
+def _write_for_people(
+    recipients: list[Recipient],
+    *,
+    kind: str,
+    event_id: uuid.UUID,
+    project_id: int | None,
+    ticket_id: int | None,
+    actor: Any,
+    title: str,
+    in_app_data: dict[str, Any],
+    email_context: dict[str, Any],
+    now: datetime,
+) -> tuple[list[int], list[int]]:
+    """Insert the in-app rows and the e-mail rows of one event (two statements at most)."""
+    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    notifications = [
+        Notification(
+            user=r.user,
+            event_id=event_id,
+            kind=kind,
+            project_id=project_id,
+            ticket_id=ticket_id,
+            actor_id=actor_id,
+            title=title[:300],
+            data=in_app_data,
+            created_at=now,
+        )
+        for r in recipients
+        if r.in_app
+    ]
+    subject = subject_for(title, email_context.get("ticket"))
+    emails = [
+        EmailDelivery(
+            event_id=event_id,
+            user=r.user,
+            kind=kind,
+            to_email=r.user.email,
+            subject=subject,
+            context={**email_context, "recipient": r.user.display_name, "reasons": r.reasons},
+            next_attempt_at=now,
+            relay_after=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
+            created_at=now,
+        )
+        for r in recipients
+        if r.email
+    ]
+    notification_ids = [n.pk for n in Notification.objects.bulk_create(notifications)]
+    email_ids = [e.pk for e in EmailDelivery.objects.bulk_create(emails)]
+    return notification_ids, email_ids
+
+
+def _after_commit(
+    notification_ids: list[int], email_ids: list[int], delivery_ids: list[int]
+) -> None:
+    """One task per event after commit: push, then fan the e-mails and deliveries out."""
+    if not (notification_ids or email_ids or delivery_ids):
+        return
+    from notifications.tasks import dispatch_event_task
+
+    # Robust: a broker outage must not turn a committed change into an error; the relay re-queues.
+    transaction.on_commit(
+        lambda: dispatch_event_task.delay(notification_ids, email_ids, delivery_ids), robust=True
+    )

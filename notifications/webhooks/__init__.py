@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signing, URL safety, the transactional outbox and its relay."""
