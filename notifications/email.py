@@ -15,11 +15,12 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import EmailDelivery, OutboxStatus
+from notifications.relay import claim_for_relay
 from notifications.webhooks.retry import backoff_seconds
 
 logger = structlog.get_logger(__name__)
@@ -129,23 +130,6 @@ def send_email(email_id: int) -> tuple[str, float | None] | None:
     return outcome, retry_in
 
 
-_RELAY = """
-UPDATE notifications_emaildelivery SET relay_after = clock_timestamp() + make_interval(secs => %(grace)s)
-WHERE id IN (
-    SELECT id FROM notifications_emaildelivery
-    WHERE status = 'pending' AND relay_after <= clock_timestamp()
-    ORDER BY relay_after
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
-
-
 def due_for_relay(*, limit: int) -> list[int]:
     """Pending e-mails no task is known to hold, marked as re-queued now (their ids)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _RELAY, {"grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS), "limit": limit}
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return claim_for_relay("notifications_emaildelivery", limit=limit)

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import OutboxStatus, Webhook, WebhookAttempt, WebhookDelivery
+from notifications.relay import claim_for_relay
 from notifications.webhooks import http
 from notifications.webhooks.retry import next_delay, outcome_for_status, parse_retry_after
 from notifications.webhooks.signing import webhook_headers
@@ -245,23 +246,6 @@ def _track_endpoint_health(claimed: Claimed, *, succeeded: bool, now: Any) -> No
         )
 
 
-_RELAY = """
-UPDATE notifications_webhookdelivery SET relay_after = clock_timestamp() + make_interval(secs => %(grace)s)
-WHERE id IN (
-    SELECT id FROM notifications_webhookdelivery
-    WHERE status = 'pending' AND relay_after <= clock_timestamp()
-    ORDER BY relay_after
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
-
-
 def due_for_relay(*, limit: int) -> list[int]:
     """Pending deliveries no task is known to hold, marked as re-queued now (their ids)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            _RELAY, {"grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS), "limit": limit}
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return claim_for_relay("notifications_webhookdelivery", limit=limit)
