@@ -73,13 +73,3 @@ def visible_messages(user: Any, ticket: Ticket) -> QuerySet[Message]:
 def visible_attachments(user: Any) -> QuerySet[Attachment]:
     """Attachments of tickets the user can see."""
     return Attachment.objects.filter(ticket__in=visible_tickets(user))
-
-
-def members_with_role(project: Project, minimum: str) -> QuerySet[Any]:
-    """Active users holding `minimum` or a higher role in the project."""
-    from tickets.models import ROLE_RANK, User
-
-    roles = [r for r in Role.values if ROLE_RANK[r] >= ROLE_RANK[minimum]]
-    return User.objects.filter(
-        is_active=True, memberships__project=project, memberships__role__in=roles
-    ).distinct()

@@ -75,12 +75,8 @@ def _validated_filters(filters: Mapping[str, Any] | None, project_key: str) -> d
             "filters.project must be the export's project (or left out).",
             details={"fields": {"filters": {"project": ["Must match the export's project."]}}},
         )
-    stored = dataclasses.replace(parsed, project=None).as_json()
-    if parsed.archived is None:
-        # as_json() drops None like any unset filter, but for `archived` None means "all"
-        # (the default is False): keep it, or the job would silently leave archived tickets out.
-        stored["archived"] = "all"
-    return stored
+    # as_json() keeps archived="all", so a stored job never silently drops archived tickets.
+    return dataclasses.replace(parsed, project=None).as_json()
 
 
 def request_export(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from notifications.services import record_board_event
+from sla import services as sla_services
 from tickets import ranking
 from tickets.audit import record_audit
 from tickets.models import (
@@ -199,13 +200,6 @@ def _notify(kind: str, ticket: Ticket, actor: Any, **extra: Any) -> None:
     notify_ticket_event(kind=kind, ticket=ticket, actor=actor, **extra)
 
 
-def _sla(hook: str, ticket: Ticket, **kwargs: Any) -> None:
-    """Let the SLA engine react to a change, in the same transaction."""
-    from sla import services as sla_services
-
-    getattr(sla_services, hook)(ticket=ticket, **kwargs)
-
-
 # --- create / update ----------------------------------------------------------------------------
 
 
@@ -276,7 +270,7 @@ def create_ticket(
                     ticket_id=ticket.pk,
                     new=_snapshot(ticket),
                 )
-                _sla("start_ticket_sla", ticket, now=now)
+                sla_services.start_ticket_sla(ticket=ticket, now=now)
                 record_board_event(
                     project_id=project.pk,
                     type="ticket.created",
@@ -436,9 +430,9 @@ def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) 
             new={k: v for k, v in _snapshot(ticket, changes).items() if k in fields},
         )
         if "priority" in fields:
-            _sla("retarget_ticket_sla", ticket, now=now)
+            sla_services.retarget_ticket_sla(ticket=ticket, now=now)
         if "status" in fields:
-            _sla("status_changed", ticket, old_status=old_status, now=now)
+            sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
         record_board_event(
             project_id=project.pk,
             type="ticket.updated",
@@ -626,7 +620,7 @@ def _move_once(
         new={"status": ticket.status.key, "rank": ticket.rank},
     )
     if fields:
-        _sla("status_changed", ticket, old_status=old_status, now=now)
+        sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
     record_board_event(
         project_id=project.pk,
         type="ticket.moved",
@@ -687,7 +681,7 @@ def archive_ticket(*, actor: Any, ticket_id: int) -> Ticket:
             old={"is_archived": False},
             new={"is_archived": True},
         )
-        _sla("ticket_archived", ticket, now=timezone.now())
+        sla_services.ticket_archived(ticket=ticket, now=timezone.now())
         record_board_event(
             project_id=ticket.project_id,
             type="ticket.archived",
@@ -733,7 +727,9 @@ def escalate_ticket(*, actor: Any, ticket_id: int, reason: str) -> Ticket:
     with transaction.atomic():
         ticket = get_visible_ticket(actor, ticket_id, for_update=True)
         require_role(actor, ticket.project, Role.LEAD, "escalate tickets")
-        _sla("escalate_manually", ticket, actor=actor, reason=reason, now=timezone.now())
+        sla_services.escalate_manually(
+            ticket=ticket, actor=actor, reason=reason, now=timezone.now()
+        )
     ticket.refresh_from_db()
     return ticket
 
@@ -743,7 +739,7 @@ def acknowledge_ticket(*, actor: Any, ticket_id: int) -> Ticket:
     with transaction.atomic():
         ticket = get_visible_ticket(actor, ticket_id, for_update=True)
         require_role(actor, ticket.project, Role.AGENT, "acknowledge escalations")
-        _sla("acknowledge", ticket, actor=actor, now=timezone.now())
+        sla_services.acknowledge(ticket=ticket, actor=actor, now=timezone.now())
     ticket.refresh_from_db()
     return ticket
 
@@ -779,7 +775,7 @@ def add_message(*, actor: Any, ticket_id: int, body: str, internal: bool = False
             new={"message_id": message.pk, "internal": internal},
         )
         if first_response:
-            _sla("first_response", ticket, now=now)
+            sla_services.first_response(ticket=ticket, now=now)
         if not internal:
             # Internal notes stay off the board's event stream and off every outbound channel.
             record_board_event(
