@@ -38,9 +38,10 @@ def setup_django(*, migrate: bool = True) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # The benchmarks' own Redis database on the same server (never the running desk's keys).
+    # The benchmarks' own Redis database on the same server (never the running desk's keys);
+    # BENCH_DATABASE_NAME / BENCH_REDIS_DB let two benchmarks run side by side without sharing state.
     head, _, _ = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")
-    os.environ["REDIS_URL"] = f"{head}/14"
+    os.environ["REDIS_URL"] = f"{head}/{os.environ.get('BENCH_REDIS_DB', '14')}"
     if migrate:
         env = {**os.environ}
         subprocess.run(
