@@ -6,13 +6,16 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 
 from config.context import current_request
-from tickets.models import AuditLog
+from config.rawsql import execute
 
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+_INSERT = """
+INSERT INTO tickets_auditlog
+    (project_id, ticket_id, actor_id, action, payload, ip_address, request_id, created_at)
+VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
+"""
 
 
 def record_audit(
@@ -23,15 +26,24 @@ def record_audit(
     ticket_id: int | None = None,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
-) -> AuditLog:
-    """Write the audit row for a change (the IP and request id come from the request context)."""
+) -> None:
+    """Write the audit row for a change (the IP and request id come from the request context).
+
+    Every change writes one, so it is a single hand-written INSERT (see config/rawsql.py).
+    """
     facts = current_request.get()
-    return AuditLog.objects.create(
-        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
-        action=action,
-        project_id=project_id,
-        ticket_id=ticket_id,
-        payload={"old": _jsonable(old or {}), "new": _jsonable(new or {})},
-        ip_address=facts.ip_address,
-        request_id=facts.request_id,
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    payload = json.dumps({"old": old or {}, "new": new or {}}, cls=DjangoJSONEncoder)
+    execute(
+        _INSERT,
+        [
+            project_id,
+            ticket_id,
+            actor_id,
+            action,
+            payload,
+            facts.ip_address,
+            facts.request_id,
+            timezone.now(),
+        ],
     )

@@ -303,3 +303,29 @@ def test_djangos_own_exceptions_keep_their_status_in_the_envelope():
     client = APIClient(raise_request_exception=False)
     _assert_envelope(client.get("/forbidden/"), 403, "permission_denied")
     _assert_envelope(client.get("/too-big/"), 413, "payload_too_large")
+
+
+@pytest.mark.django_db
+def test_token_of_a_deactivated_user_is_refused_and_the_user_is_fully_loaded():
+    from rest_framework.authtoken.models import Token
+
+    from config.auth import user_for_token
+
+    user = make_user("leaver")
+    key = Token.objects.create(user=user).key
+    loaded = user_for_token(key)
+    assert loaded is not None
+    assert (loaded.pk, loaded.username, loaded.email, loaded.is_active) == (
+        user.pk,
+        "leaver",
+        "leaver@example.com",
+        True,
+    )
+    assert loaded._state.adding is False
+    assert user_for_token("no-such-key") is None
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/me/").json()["username"] == "leaver"
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _assert_envelope(api.get("/api/v1/me/"), 401, "not_authenticated")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import structlog
 from django.db import connection, transaction
 
+from config.rawsql import fetch_one
 from tickets import ranking
 from tickets.models import Project, Ticket
 
@@ -34,36 +35,83 @@ def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int) -> str:
     return ranking.rank_between(lo, hi)
 
 
+# Neighbour reads run on every move and create: single hand-written statements (config/rawsql.py).
+# `rank` has the C collation, so these comparisons and orders are the unique index's own.
+_AFTER_SQL = """
+SELECT rank FROM tickets_ticket
+WHERE project_id = %(project)s AND rank > %(rank)s AND id <> %(exclude)s
+ORDER BY rank LIMIT 1
+"""
+_BEFORE_SQL = """
+SELECT rank FROM tickets_ticket
+WHERE project_id = %(project)s AND rank < %(rank)s AND id <> %(exclude)s
+ORDER BY rank DESC LIMIT 1
+"""
+_BOTTOM_SQL = """
+WITH last AS (
+    SELECT rank FROM tickets_ticket
+    WHERE project_id = %(project)s AND status_id = ANY(%(statuses)s) AND NOT is_archived
+      AND id <> %(exclude)s
+    ORDER BY rank DESC LIMIT 1
+)
+SELECT l.rank, (SELECT t.rank FROM tickets_ticket t
+                WHERE t.project_id = %(project)s AND t.rank > l.rank AND t.id <> %(exclude)s
+                ORDER BY t.rank LIMIT 1)
+FROM last l
+UNION ALL
+SELECT (SELECT t.rank FROM tickets_ticket t
+        WHERE t.project_id = %(project)s AND t.id <> %(exclude)s
+        ORDER BY t.rank DESC LIMIT 1), NULL
+WHERE NOT EXISTS (SELECT 1 FROM last)
+"""
+_NEXT_IN_COLUMN_SQL = """
+SELECT (SELECT t.id FROM tickets_ticket t
+        WHERE t.project_id = %(project)s AND t.status_id = ANY(%(statuses)s) AND NOT t.is_archived
+          AND t.rank > %(rank)s AND t.id <> %(exclude)s
+        ORDER BY t.rank LIMIT 1),
+       (SELECT t.rank FROM tickets_ticket t
+        WHERE t.project_id = %(project)s AND t.rank > %(rank)s AND t.id <> %(exclude)s
+        ORDER BY t.rank LIMIT 1)
+"""
+
+
+def _args(project_id: int, exclude_id: int | None, **more: object) -> dict[str, object]:
+    # Ticket ids start at 1, so 0 excludes nothing.
+    return {"project": project_id, "exclude": exclude_id or 0, **more}
+
+
 def project_neighbour_after(project_id: int, rank: str, *, exclude_id: int | None) -> str | None:
     """The smallest rank in the project greater than `rank` (archived tickets included: ranks stay unique)."""
-    qs = Ticket.objects.filter(project_id=project_id, rank__gt=rank)
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.order_by("rank").values_list("rank", flat=True).first()
+    row = fetch_one(_AFTER_SQL, _args(project_id, exclude_id, rank=rank))
+    return row[0] if row else None
 
 
 def project_neighbour_before(project_id: int, rank: str, *, exclude_id: int | None) -> str | None:
     """The largest rank in the project smaller than `rank`."""
-    qs = Ticket.objects.filter(project_id=project_id, rank__lt=rank)
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.order_by("-rank").values_list("rank", flat=True).first()
+    row = fetch_one(_BEFORE_SQL, _args(project_id, exclude_id, rank=rank))
+    return row[0] if row else None
 
 
 def bottom_of(
-    project: Project, status_ids: list[int], *, exclude_id: int | None
+    project: Project | int, status_ids: list[int], *, exclude_id: int | None
 ) -> tuple[str | None, str | None]:
-    """The gap at the bottom of a column: after its last ticket, before the project's next rank."""
-    column = Ticket.objects.filter(project=project, status_id__in=status_ids, is_archived=False)
-    if exclude_id is not None:
-        column = column.exclude(pk=exclude_id)
-    last = column.order_by("-rank").values_list("rank", flat=True).first()
-    if last is None:
-        everything = Ticket.objects.filter(project=project)
-        if exclude_id is not None:
-            everything = everything.exclude(pk=exclude_id)
-        return everything.order_by("-rank").values_list("rank", flat=True).first(), None
-    return last, project_neighbour_after(project.pk, last, exclude_id=exclude_id)
+    """The gap at the bottom of a column: after its last ticket, before the project's next rank
+    (an empty column goes after the project's last rank)."""
+    project_id = project if isinstance(project, int) else project.pk
+    row = fetch_one(_BOTTOM_SQL, _args(project_id, exclude_id, statuses=list(status_ids)))
+    assert row is not None  # one branch of the UNION always answers
+    return row[0], row[1]
+
+
+def next_in_column(
+    project_id: int, status_ids: list[int], rank: str, *, exclude_id: int | None
+) -> tuple[int | None, str | None]:
+    """After `rank`: the next ticket of the column (its id) and the project's next rank."""
+    row = fetch_one(
+        _NEXT_IN_COLUMN_SQL, _args(project_id, exclude_id, statuses=list(status_ids), rank=rank)
+    )
+    assert row is not None
+    return row[0], row[1]
 
 
 # Advisory-lock namespace for a project's rank space (the second key is the project id).

@@ -15,17 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from config.rawsql import ModelColumns, execute, fetch_all, fetch_one
 from notifications.services import record_board_event
 from sla import services as sla_services
+from sla.models import TicketSla
 from tickets import ranking
 from tickets.audit import record_audit
 from tickets.models import (
     Attachment,
-    BoardColumn,
-    ColumnStatus,
     Message,
     Priority,
     Project,
@@ -39,8 +40,10 @@ from tickets.models import (
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
 from tickets.selectors import get_visible_ticket
 from tickets.services.ranks import (
+    RANK_SPACE_LOCK,
     bottom_of,
     hold_rank_space,
+    next_in_column,
     project_neighbour_after,
     project_neighbour_before,
     rank_for_gap,
@@ -121,22 +124,45 @@ def apply_status(ticket: Ticket, new: Status, *, now: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
+class WipLimit:
+    name: str
+    max_limit: int
+
+
+@dataclass(frozen=True)
 class ColumnLayout:
-    """Which column shows which status in a project (read in one query)."""
+    """Which column shows which status in a project, and the enforced WIP limits (one query)."""
 
     column_of: dict[int, int]
     statuses_of: dict[int, list[int]]
+    enforced: dict[int, WipLimit]
+
+    # (status, column, column name, enforce_wip, max_limit) for every mapped status.
+    SQL = """
+        SELECT coalesce(json_agg(json_build_array(
+                   cs.status_id, cs.column_id, c.name, c.enforce_wip, c.max_limit)), '[]')
+        FROM tickets_columnstatus cs JOIN tickets_boardcolumn c ON c.id = cs.column_id
+        WHERE cs.project_id = {project}
+    """
 
     @classmethod
-    def of(cls, project: Project) -> ColumnLayout:
+    def of(cls, project: Project | int) -> ColumnLayout:
+        project_id = project if isinstance(project, int) else project.pk
+        row = fetch_one(cls.SQL.format(project="%s"), [project_id])
+        return cls.from_rows(row[0] if row else [])
+
+    @classmethod
+    def from_rows(cls, rows: list[list[Any]]) -> ColumnLayout:
+        """From the SQL's rows (psycopg parses `json`, unlike `jsonb`, into lists)."""
         column_of: dict[int, int] = {}
         statuses_of: dict[int, list[int]] = {}
-        for status_id, column_id in ColumnStatus.objects.filter(project=project).values_list(
-            "status_id", "column_id"
-        ):
+        enforced: dict[int, WipLimit] = {}
+        for status_id, column_id, name, enforce_wip, max_limit in rows:
             column_of[status_id] = column_id
             statuses_of.setdefault(column_id, []).append(status_id)
-        return cls(column_of, statuses_of)
+            if enforce_wip and max_limit is not None:
+                enforced[column_id] = WipLimit(name, max_limit)
+        return cls(column_of, statuses_of, enforced)
 
     def column_statuses(self, status: Status) -> tuple[int | None, list[int]]:
         """The column id showing a status (None if unmapped) and the statuses that column shows."""
@@ -447,21 +473,12 @@ def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) 
     return ticket
 
 
-def _status_by_key(key: Any) -> Status:
-    status = Status.objects.filter(key=key).first() if isinstance(key, str) else None
-    if status is None:
-        raise InvalidInput(
-            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
-        )
-    return status
-
-
 def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
     """A status change from PATCH/bulk lands at the bottom of the new status's column."""
     layout = ColumnLayout.of(ticket.project)
     old_column, _ = layout.column_statuses(old)
     new_column, status_ids = layout.column_statuses(new)
-    _check_wip(ticket, old_column, new_column, status_ids)
+    _check_wip(ticket, layout, old_column, new_column, status_ids)
     if old_column is not None and old_column == new_column:
         return
     lo, hi = bottom_of(ticket.project, status_ids, exclude_id=ticket.pk)
@@ -469,16 +486,16 @@ def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
 
 
 def _check_wip(
-    ticket: Ticket, old_column: int | None, new_column: int | None, status_ids: list[int]
+    ticket: Ticket,
+    layout: ColumnLayout,
+    old_column: int | None,
+    new_column: int | None,
+    status_ids: list[int],
 ) -> None:
     """Refuse entering a full column whose WIP limit is enforced (staying in a column is fine)."""
-    if new_column is None or old_column == new_column:
+    if new_column is None or old_column == new_column or new_column not in layout.enforced:
         return
-    column = BoardColumn.objects.filter(
-        pk=new_column, enforce_wip=True, max_limit__isnull=False
-    ).first()
-    if column is None or column.max_limit is None:
-        return
+    limit = layout.enforced[new_column]
     count = (
         Ticket.objects.filter(
             project_id=ticket.project_id, status_id__in=status_ids, is_archived=False
@@ -486,10 +503,10 @@ def _check_wip(
         .exclude(pk=ticket.pk)
         .count()
     )
-    if count >= column.max_limit:
+    if count >= limit.max_limit:
         raise WipLimitExceeded(
-            f"{column.name} already holds {count} of at most {column.max_limit} tickets.",
-            details={"column": column.pk, "count": count, "max_limit": column.max_limit},
+            f"{limit.name} already holds {count} of at most {limit.max_limit} tickets.",
+            details={"column": new_column, "count": count, "max_limit": limit.max_limit},
         )
 
 
@@ -549,6 +566,83 @@ def move_ticket(
     raise AssertionError("unreachable")
 
 
+# The move's reads are three hand-written statements (why: config/rawsql.py): its context (role,
+# project, column layout, the shared rank-space lock), the locked rows, and the gap.
+_PROJECT = ModelColumns(Project, "p")
+_TICKET = ModelColumns(Ticket, "t", exclude=("search_vector",))
+_STATUS = ModelColumns(Status, "s")
+_SLA = ModelColumns(TicketSla, "l")
+
+_MOVE_CONTEXT_SQL = f"""
+SELECT t.requester_id, t.created_by_id, m.role,
+       pg_advisory_xact_lock_shared({RANK_SPACE_LOCK}, t.project_id::int)::text,
+       ({ColumnLayout.SQL.format(project="t.project_id")}),
+       {_PROJECT.select()}
+FROM tickets_ticket t
+JOIN tickets_project p ON p.id = t.project_id
+LEFT JOIN tickets_membership m ON m.project_id = t.project_id AND m.user_id = %(user)s
+WHERE t.id = %(ticket)s
+"""  # noqa: S608 - model metadata and constants only, values are parameters
+# Rows locked in id order (two moves never deadlock); the assignee comes as id + username only.
+_MOVE_LOCK_SQL = f"""
+SELECT {_TICKET.select()}, {_STATUS.select()}, a.id, a.username, {_SLA.select()}
+FROM tickets_ticket t
+JOIN tickets_status s ON s.id = t.status_id
+LEFT JOIN helpline_user a ON a.id = t.assignee_id
+LEFT JOIN sla_ticketsla l ON l.ticket_id = t.id
+WHERE t.id = ANY(%s)
+ORDER BY t.id
+FOR UPDATE OF t
+"""  # noqa: S608 - model metadata and constants only, values are parameters
+_STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
+
+
+def _move_context(actor: Any, ticket_id: int) -> tuple[Project, ColumnLayout]:
+    """The moved ticket's project and column layout, once the actor may move it (404 / 403 as
+    `get_visible_ticket` + `require_role` would answer); takes the shared rank-space lock."""
+    row = fetch_one(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
+    if row is None or not actor.is_active:
+        raise NotFound("No such ticket.")
+    requester_id, created_by_id, role, _lock, layout_json = row[:5]
+    project = _PROJECT.build(row, 5)
+    assert project is not None
+    role = Role.ADMIN if actor.is_superuser else role
+    actor.__dict__.setdefault("_helpline_roles", {})[project.pk] = role
+    if role is None or (role == Role.CUSTOMER and actor.pk not in (requester_id, created_by_id)):
+        raise NotFound("No such ticket.")
+    require_role(actor, project, Role.AGENT, "move tickets")
+    return project, ColumnLayout.from_rows(layout_json)
+
+
+def _lock_for_move(ids: list[int], project: Project) -> dict[int, Ticket]:
+    """The tickets `ids` locked FOR UPDATE, with status, assignee (id, username) and SLA row."""
+    locked: dict[int, Ticket] = {}
+    status_end = _TICKET.width + _STATUS.width
+    for row in fetch_all(_MOVE_LOCK_SQL, [ids]):
+        ticket = _TICKET.build(row)
+        assert ticket is not None
+        ticket.status = _STATUS.build(row, _TICKET.width)  # type: ignore[assignment]
+        if ticket.project_id == project.pk:
+            ticket.project = project
+        if row[status_end] is not None:
+            ticket.assignee = User.from_db(
+                connection.alias, ["id", "username"], row[status_end : status_end + 2]
+            )
+        Ticket.sla_state.related.set_cached_value(ticket, _SLA.build(row, status_end + 2))
+        locked[ticket.pk] = ticket
+    return locked
+
+
+def _status_by_key(key: Any) -> Status:
+    row = fetch_one(_STATUS_BY_KEY_SQL, [key]) if isinstance(key, str) else None
+    status = _STATUS.build(row) if row is not None else None
+    if status is None:
+        raise InvalidInput(
+            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
+        )
+    return status
+
+
 def _move_once(
     *,
     actor: Any,
@@ -557,29 +651,23 @@ def _move_once(
     before_id: int | None,
     after_id: int | None,
 ) -> tuple[Ticket, str | None]:
-    ticket = get_visible_ticket(actor, ticket_id, for_update=False)
-    project = ticket.project
-    require_role(actor, project, Role.AGENT, "move tickets")
-    hold_rank_space(project.pk)
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such ticket.") from None
+    project, layout = _move_context(actor, ticket_id)
     for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value is not None and int(value) == ticket.pk:
+        if value is not None and int(value) == ticket_id:
             raise InvalidInput(f"{name} cannot be the moved ticket itself.")
     target = _status_by_key(status_key) if status_key is not None else None
-    # Lock the moved ticket and its neighbours in id order.
-    ids = sorted({ticket.pk, *(int(x) for x in (before_id, after_id) if x is not None)})
-    locked = {
-        t.pk: t
-        for t in Ticket.objects.select_for_update(of=("self",))
-        .select_related("status", "project", "assignee")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
-    ticket = locked[ticket.pk]
+    locked = _lock_for_move(
+        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)}), project
+    )
+    ticket = locked[ticket_id]
     if ticket.is_archived:
         raise DomainError("Archived tickets cannot be moved.")
     target = target or ticket.status
     check_transition(project, ticket.status, target)
-    layout = ColumnLayout.of(project)
     old_column, _ = layout.column_statuses(ticket.status)
     new_column, status_ids = layout.column_statuses(target)
     neighbours: dict[str, Ticket | None] = {}
@@ -601,7 +689,7 @@ def _move_once(
         neighbours[name] = other
     before, after = neighbours["before_id"], neighbours["after_id"]
     lo, hi = _gap(ticket, project, status_ids, before, after)
-    _check_wip(ticket, old_column, new_column, status_ids)
+    _check_wip(ticket, layout, old_column, new_column, status_ids)
     now = timezone.now()
     old = {"status": ticket.status.key, "rank": ticket.rank}
     old_status = ticket.status
@@ -610,7 +698,8 @@ def _move_once(
     if ranking.must_rebalance(new_rank):
         raise _RebalanceFirst(project.pk)
     ticket.rank = new_rank
-    ticket.save(update_fields=[*fields, "rank", "updated_at"])
+    ticket.updated_at = now
+    _write_columns(ticket, [*fields, "rank", "updated_at"])
     record_audit(
         actor=actor,
         action="ticket.moved",
@@ -621,6 +710,8 @@ def _move_once(
     )
     if fields:
         sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
+        # The SLA hook rewrote the clocks: the response reads them afresh.
+        Ticket.sla_state.related.delete_cached_value(ticket)
     record_board_event(
         project_id=project.pk,
         type="ticket.moved",
@@ -633,6 +724,17 @@ def _move_once(
     return ticket, new_rank
 
 
+def _write_columns(ticket: Ticket, fields: list[str]) -> None:
+    """UPDATE exactly these fields of the one ticket row (what `save(update_fields=...)` writes,
+    without compiling it; no signals are connected to Ticket)."""
+    meta = Ticket._meta
+    columns = [f for name in dict.fromkeys(fields) if isinstance(f := meta.get_field(name), Field)]
+    assignments = ", ".join(f'"{f.column}" = %s' for f in columns)
+    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in columns]
+    sql = f"UPDATE tickets_ticket SET {assignments} WHERE id = %s"  # noqa: S608 - model columns
+    execute(sql, [*values, ticket.pk])
+
+
 def _gap(
     ticket: Ticket,
     project: Project,
@@ -641,19 +743,11 @@ def _gap(
     after: Ticket | None,
 ) -> tuple[str | None, str | None]:
     """The project-wide gap the ticket goes into; StalePosition when the neighbours moved apart."""
-    column = Ticket.objects.filter(
-        project=project, status_id__in=status_ids, is_archived=False
-    ).exclude(pk=ticket.pk)
     if before is not None and after is not None:
-        next_in_column = (
-            column.filter(rank__gt=before.rank)
-            .order_by("rank")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if before.rank >= after.rank or next_in_column != after.pk:
+        following, hi = next_in_column(project.pk, status_ids, before.rank, exclude_id=ticket.pk)
+        if before.rank >= after.rank or following != after.pk:
             raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
-        return before.rank, project_neighbour_after(project.pk, before.rank, exclude_id=ticket.pk)
+        return before.rank, hi
     if before is not None:
         return before.rank, project_neighbour_after(project.pk, before.rank, exclude_id=ticket.pk)
     if after is not None:

@@ -59,7 +59,9 @@ def test_board_lists_columns_in_rank_order_and_moves_write_one_row(desk, as_user
         )
     assert moved.status_code == 200, moved.content
     writes = [
-        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().startswith(('UPDATE "tickets_ticket"', "UPDATE tickets_ticket "))
     ]
     assert len(writes) == 1
     board = api.get("/api/v1/projects/DESK/board/").json()
