@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from config.api import Forbidden, InvalidInput, NotFound
 from config.pagination import cursor_pagination
 from notifications.services import current_seq
-from sla.selectors import with_sla
 from tickets.api.serializers import (
     ColumnSerializer,
     MemberSerializer,
@@ -41,15 +40,19 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import require_role
-from tickets.selectors import get_visible_project, visible_projects
+from tickets.selectors import get_visible_project, tickets_by_id, visible_projects
 from tickets.services import projects as services
 
-TICKET_RELATED = ("project", "status", "assignee", "requester", "created_by")
 
-
-def ticket_queryset(qs: Any) -> Any:
-    """What the ticket serializer reads, in a fixed number of queries."""
-    return with_sla(qs.select_related(*TICKET_RELATED))
+def page_of_tickets(
+    view: GenericAPIView[Ticket], qs: Any, ordering: tuple[str, ...]
+) -> list[Ticket]:
+    """One cursor page: the paginator reads only ids and the ordering keys (a narrow query the
+    planner sorts before any join), then the page's tickets come fully loaded by id."""
+    view.pagination_class = cursor_pagination(*ordering)
+    keys = dict.fromkeys(["id", *(name.lstrip("-") for name in ordering)])
+    rows = view.paginate_queryset(qs.values(*keys)) or []
+    return tickets_by_id([row["id"] for row in rows])
 
 
 # --- projects -----------------------------------------------------------------------------------
@@ -349,7 +352,7 @@ def first_tickets(
             for column_id, ticket_id in cursor.fetchall():
                 by_column[column_id].append(ticket_id)
     wanted = [tid for ids in by_column.values() for tid in ids]
-    tickets = {t.pk: t for t in ticket_queryset(Ticket.objects.filter(pk__in=wanted))}
+    tickets = {t.pk: t for t in tickets_by_id(wanted)}
     return {cid: [tickets[i] for i in ids if i in tickets] for cid, ids in by_column.items()}
 
 
@@ -400,10 +403,8 @@ class ColumnTicketsView(GenericAPIView[Ticket]):
         if column is None:
             raise NotFound("No such column.")
         ids = [link.status_id for link in column.status_links.all()]
-        qs = ticket_queryset(
-            Ticket.objects.filter(project=project, is_archived=False, status_id__in=ids)
-        )
-        page = self.paginate_queryset(qs)
+        qs = Ticket.objects.filter(project=project, is_archived=False, status_id__in=ids)
+        page = page_of_tickets(self, qs, BoardCursorPagination.ordering)
         return self.get_paginated_response(
             TicketSerializer(page, many=True, context={"now": timezone.now()}).data
         )

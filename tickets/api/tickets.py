@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from config.api import NotFound
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
-from tickets.api.projects import ticket_queryset
+from tickets.api.projects import page_of_tickets
 from tickets.api.serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -47,6 +47,7 @@ from tickets.selectors import (
     get_visible_ticket,
     visible_attachments,
     visible_messages,
+    visible_ticket,
     visible_tickets,
 )
 from tickets.services import tickets as services
@@ -54,10 +55,7 @@ from tickets.services import tickets as services
 
 def _detail(request: Request, ticket_id: int) -> Response:
     """The ticket as the caller may see it (one query; not visible is 404)."""
-    ticket = ticket_queryset(visible_tickets(request.user)).filter(pk=ticket_id).first()
-    if ticket is None:
-        raise NotFound("No such ticket.")
-    return Response(TicketSerializer(ticket).data)
+    return Response(TicketSerializer(visible_ticket(request.user, ticket_id)).data)
 
 
 class TicketListView(GenericAPIView[Ticket]):
@@ -67,8 +65,7 @@ class TicketListView(GenericAPIView[Ticket]):
         filters = parse_ticket_filters(request.query_params)
         qs = apply_ticket_filters(visible_tickets(request.user), filters, user=request.user)
         qs, ordering = order_tickets(qs, filters)
-        self.pagination_class = cursor_pagination(*ordering)
-        page = self.paginate_queryset(ticket_queryset(qs))
+        page = page_of_tickets(self, qs, ordering)
         return self.get_paginated_response(
             TicketSerializer(page, many=True, context={"now": timezone.now()}).data
         )

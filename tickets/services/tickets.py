@@ -22,7 +22,6 @@ from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTo
 from config.rawsql import ModelColumns, execute, fetch_all, fetch_one
 from notifications.services import record_board_event
 from sla import services as sla_services
-from sla.models import TicketSla
 from tickets import ranking
 from tickets.audit import record_audit
 from tickets.models import (
@@ -38,7 +37,7 @@ from tickets.models import (
     Watcher,
 )
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
-from tickets.selectors import get_visible_ticket
+from tickets.selectors import FULL_TICKET_SQL, FullTicketBuilder, get_visible_ticket
 from tickets.services.ranks import (
     RANK_SPACE_LOCK,
     bottom_of,
@@ -567,70 +566,40 @@ def move_ticket(
 
 
 # The move's reads are three hand-written statements (why: config/rawsql.py): its context (role,
-# project, column layout, the shared rank-space lock), the locked rows, and the gap.
-_PROJECT = ModelColumns(Project, "p")
-_TICKET = ModelColumns(Ticket, "t", exclude=("search_vector",))
-_STATUS = ModelColumns(Status, "s")
-_SLA = ModelColumns(TicketSla, "l")
-
+# column layout, the shared rank-space lock), the locked rows, and the gap.
 _MOVE_CONTEXT_SQL = f"""
-SELECT t.requester_id, t.created_by_id, m.role,
+SELECT t.requester_id, t.created_by_id, m.role, t.project_id,
        pg_advisory_xact_lock_shared({RANK_SPACE_LOCK}, t.project_id::int)::text,
-       ({ColumnLayout.SQL.format(project="t.project_id")}),
-       {_PROJECT.select()}
+       ({ColumnLayout.SQL.format(project="t.project_id")})
 FROM tickets_ticket t
-JOIN tickets_project p ON p.id = t.project_id
 LEFT JOIN tickets_membership m ON m.project_id = t.project_id AND m.user_id = %(user)s
 WHERE t.id = %(ticket)s
-"""  # noqa: S608 - model metadata and constants only, values are parameters
-# Rows locked in id order (two moves never deadlock); the assignee comes as id + username only.
-_MOVE_LOCK_SQL = f"""
-SELECT {_TICKET.select()}, {_STATUS.select()}, a.id, a.username, {_SLA.select()}
-FROM tickets_ticket t
-JOIN tickets_status s ON s.id = t.status_id
-LEFT JOIN helpline_user a ON a.id = t.assignee_id
-LEFT JOIN sla_ticketsla l ON l.ticket_id = t.id
-WHERE t.id = ANY(%s)
-ORDER BY t.id
-FOR UPDATE OF t
-"""  # noqa: S608 - model metadata and constants only, values are parameters
+"""  # noqa: S608 - constants only, values are parameters
+# The moved ticket and its neighbours, fully loaded, locked in id order (two moves never deadlock).
+_MOVE_LOCK_SQL = f"{FULL_TICKET_SQL} WHERE t.id = ANY(%s) ORDER BY t.id FOR UPDATE OF t"
+_STATUS = ModelColumns(Status, "s")
 _STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
 
 
-def _move_context(actor: Any, ticket_id: int) -> tuple[Project, ColumnLayout]:
-    """The moved ticket's project and column layout, once the actor may move it (404 / 403 as
-    `get_visible_ticket` + `require_role` would answer); takes the shared rank-space lock."""
+def _move_context(actor: Any, ticket_id: int) -> tuple[int, ColumnLayout]:
+    """The moved ticket's project id and column layout, once the actor may move it (404 / 403
+    as `get_visible_ticket` + `require_role` answer); takes the shared rank-space lock."""
     row = fetch_one(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
     if row is None or not actor.is_active:
         raise NotFound("No such ticket.")
-    requester_id, created_by_id, role, _lock, layout_json = row[:5]
-    project = _PROJECT.build(row, 5)
-    assert project is not None
+    requester_id, created_by_id, role, project_id, _lock, layout_rows = row
     role = Role.ADMIN if actor.is_superuser else role
-    actor.__dict__.setdefault("_helpline_roles", {})[project.pk] = role
+    actor.__dict__.setdefault("_helpline_roles", {})[project_id] = role
     if role is None or (role == Role.CUSTOMER and actor.pk not in (requester_id, created_by_id)):
         raise NotFound("No such ticket.")
-    require_role(actor, project, Role.AGENT, "move tickets")
-    return project, ColumnLayout.from_rows(layout_json)
+    require_role(actor, project_id, Role.AGENT, "move tickets")
+    return project_id, ColumnLayout.from_rows(layout_rows)
 
 
-def _lock_for_move(ids: list[int], project: Project) -> dict[int, Ticket]:
-    """The tickets `ids` locked FOR UPDATE, with status, assignee (id, username) and SLA row."""
-    locked: dict[int, Ticket] = {}
-    status_end = _TICKET.width + _STATUS.width
-    for row in fetch_all(_MOVE_LOCK_SQL, [ids]):
-        ticket = _TICKET.build(row)
-        assert ticket is not None
-        ticket.status = _STATUS.build(row, _TICKET.width)  # type: ignore[assignment]
-        if ticket.project_id == project.pk:
-            ticket.project = project
-        if row[status_end] is not None:
-            ticket.assignee = User.from_db(
-                connection.alias, ["id", "username"], row[status_end : status_end + 2]
-            )
-        Ticket.sla_state.related.set_cached_value(ticket, _SLA.build(row, status_end + 2))
-        locked[ticket.pk] = ticket
-    return locked
+def _lock_for_move(ids: list[int]) -> dict[int, Ticket]:
+    """The tickets `ids` locked FOR UPDATE, fully loaded (status, people, SLA row)."""
+    builder = FullTicketBuilder()
+    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_MOVE_LOCK_SQL, [ids]))}
 
 
 def _status_by_key(key: Any) -> Status:
@@ -655,15 +624,18 @@ def _move_once(
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
-    project, layout = _move_context(actor, ticket_id)
+    project_id, layout = _move_context(actor, ticket_id)
     for name, value in (("before_id", before_id), ("after_id", after_id)):
         if value is not None and int(value) == ticket_id:
             raise InvalidInput(f"{name} cannot be the moved ticket itself.")
     target = _status_by_key(status_key) if status_key is not None else None
     locked = _lock_for_move(
-        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)}), project
+        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)})
     )
-    ticket = locked[ticket_id]
+    ticket = locked.get(ticket_id)
+    if ticket is None or ticket.project_id != project_id:
+        raise NotFound("No such ticket.")
+    project = ticket.project
     if ticket.is_archived:
         raise DomainError("Archived tickets cannot be moved.")
     target = target or ticket.status
