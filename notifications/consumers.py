@@ -227,6 +227,11 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(event)
         self.last_sent = seq
 
+    async def board_events(self, message: dict[str, Any]) -> None:
+        """Several committed events of one batch, in seq order, in one channel-layer message."""
+        for event, text in zip(message["events"], message["texts"], strict=True):
+            await self.board_event({"event": event, "text": text})
+
     async def board_presence(self, message: dict[str, Any]) -> None:
         if not self.closing and self.last_sent is not None:
             await self._send_presence(message["users"])

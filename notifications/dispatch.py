@@ -10,13 +10,14 @@ e-mail, never a webhook.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
@@ -24,13 +25,15 @@ from notifications.email import subject_for
 from notifications.models import EmailDelivery, Notification
 from notifications.payloads import jsonable, message_payload, ticket_payload
 from notifications.recipients import (
+    BatchEvent,
     Recipient,
+    batch_recipients,
     project_admins,
     stored_preferences,
     ticket_recipients,
     user_recipient,
 )
-from notifications.webhooks.outbox import record_webhook_event
+from notifications.webhooks.outbox import record_webhook_event, record_webhook_events
 from tickets.models import Message, Ticket, User
 
 
@@ -107,6 +110,133 @@ def notify_ticket_event(
             project_id=ticket.project_id, kind=kind, data=hook_data, occurred_at=now
         )
     _after_commit(notification_ids, email_ids, delivery_ids)
+
+
+def notify_ticket_events(events: list[BatchEvent]) -> None:
+    """`notify_ticket_event` for many events at once (inside the caller's transaction).
+
+    The same recipients, preferences, visibility and one-e-mail-per-recipient-per-event rules
+    (`recipients.batch_recipients` applies `ticket_recipients`' rules), the same rows and payloads;
+    but a handful of statements for the whole batch (candidates, notifications, e-mails, webhook
+    deliveries) and one dispatch task after commit. Events with a message (comments, notes,
+    mentions) take `notify_ticket_event`. A ticket's watchers must not change between two of its
+    events in one batch (see `batch_recipients`).
+    """
+    if not events:
+        return
+    for event in events:
+        if "message" in event.extra:
+            raise ValueError("Events with a message go through notify_ticket_event.")
+        _kind(event.kind)
+    recipients, known = batch_recipients(events)
+    now = timezone.now()
+    relay_after = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    in_app: list[dict[str, Any]] = []
+    mail: list[dict[str, Any]] = []
+    hooks: list[tuple[int, str, dict[str, Any]]] = []
+    for event, people in zip(events, recipients, strict=True):
+        ticket, kind = event.ticket, event.kind
+        extra = dict(event.extra)
+        extra.pop("public", None)
+        base: dict[str, Any] = {
+            "ticket": ticket_payload(ticket, known),
+            "actor": _actor_name(event.actor),
+            **jsonable(extra),
+        }
+        title = headline(kind, base)
+        event_id = str(uuid.uuid4())
+        actor = event.actor
+        actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+        # As `_rows_for_people` writes them; the rows of one event share everything but the
+        # recipient, so each event travels once and PostgreSQL fans it out (`_FAN_OUT_*`).
+        users = [r.user.pk for r in people if r.in_app]
+        if users:
+            in_app.append(
+                {
+                    "event_id": event_id,
+                    "kind": kind,
+                    "project_id": ticket.project_id,
+                    "ticket_id": ticket.pk,
+                    "actor_id": actor_id,
+                    "title": title[:300],
+                    "data": base,
+                    "users": users,
+                }
+            )
+        to = [
+            {
+                "user_id": r.user.pk,
+                "to_email": r.user.email,
+                "recipient": r.user.display_name,
+                "reasons": r.reasons,
+            }
+            for r in people
+            if r.email
+        ]
+        if to:
+            mail.append(
+                {
+                    "event_id": event_id,
+                    "kind": kind,
+                    "subject": subject_for(title, base.get("ticket")),
+                    "context": {**base, "headline": title},
+                    "to": to,
+                }
+            )
+        if CATALOGUE[kind].webhook and kind != "ticket.noted":
+            hooks.append((ticket.project_id, kind, base))
+    notification_ids = _fan_out(_FAN_OUT_NOTIFICATIONS, in_app, now, relay_after)
+    email_ids = _fan_out(_FAN_OUT_EMAILS, mail, now, relay_after)
+    delivery_ids = record_webhook_events(hooks, occurred_at=now) if hooks else []
+    _after_commit(notification_ids, email_ids, delivery_ids)
+
+
+_FAN_OUT_NOTIFICATIONS = """
+INSERT INTO notifications_notification
+    (user_id, event_id, kind, project_id, ticket_id, actor_id, title, data, read_at, created_at)
+SELECT u.user_id::bigint, e.event_id, e.kind, e.project_id, e.ticket_id, e.actor_id, e.title,
+       e.data, NULL, %(now)s
+FROM ROWS FROM (jsonb_to_recordset(%(rows)s::jsonb) AS (event_id uuid, kind text,
+         project_id bigint, ticket_id bigint, actor_id bigint, title text, data jsonb,
+         users jsonb)) WITH ORDINALITY AS e(event_id, kind, project_id, ticket_id, actor_id,
+         title, data, users, ord)
+CROSS JOIN LATERAL jsonb_array_elements_text(e.users) WITH ORDINALITY AS u(user_id, n)
+ORDER BY e.ord, u.n
+RETURNING id
+"""
+
+_FAN_OUT_EMAILS = """
+INSERT INTO notifications_emaildelivery
+    (event_id, user_id, kind, to_email, subject, context, status, attempts, next_attempt_at,
+     relay_after, last_error, sent_at, created_at)
+SELECT e.event_id, (t.r ->> 'user_id')::bigint, e.kind, t.r ->> 'to_email', e.subject,
+       e.context || jsonb_build_object('recipient', t.r -> 'recipient', 'reasons', t.r -> 'reasons'),
+       'pending', 0, %(now)s, %(relay_after)s, '', NULL, %(now)s
+FROM ROWS FROM (jsonb_to_recordset(%(rows)s::jsonb) AS (event_id uuid, kind text, subject text,
+         context jsonb, "to" jsonb)) WITH ORDINALITY AS e(event_id, kind, subject, context, "to",
+         ord)
+CROSS JOIN LATERAL jsonb_array_elements(e."to") WITH ORDINALITY AS t(r, n)
+ORDER BY e.ord, t.n
+RETURNING id
+"""
+
+
+def _fan_out(
+    sql: str, rows: list[dict[str, Any]], now: datetime, relay_after: datetime
+) -> list[int]:
+    """One statement for a batch's rows: events travel once, PostgreSQL makes a row per person."""
+    if not rows:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "rows": json.dumps(rows, ensure_ascii=False),
+                "now": now,
+                "relay_after": relay_after,
+            },
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def notify_project_event(
@@ -206,6 +336,37 @@ def _write_for_people(
     now: datetime,
 ) -> tuple[list[int], list[int]]:
     """Insert the in-app rows and the e-mail rows of one event (two statements at most)."""
+    notifications, emails = _rows_for_people(
+        recipients,
+        kind=kind,
+        event_id=event_id,
+        project_id=project_id,
+        ticket_id=ticket_id,
+        actor=actor,
+        title=title,
+        in_app_data=in_app_data,
+        email_context=email_context,
+        now=now,
+    )
+    notification_ids = [n.pk for n in Notification.objects.bulk_create(notifications)]
+    email_ids = [e.pk for e in EmailDelivery.objects.bulk_create(emails)]
+    return notification_ids, email_ids
+
+
+def _rows_for_people(
+    recipients: list[Recipient],
+    *,
+    kind: str,
+    event_id: uuid.UUID,
+    project_id: int | None,
+    ticket_id: int | None,
+    actor: Any,
+    title: str,
+    in_app_data: dict[str, Any],
+    email_context: dict[str, Any],
+    now: datetime,
+) -> tuple[list[Notification], list[EmailDelivery]]:
+    """The unsaved in-app and e-mail rows of one event."""
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     notifications = [
         Notification(
@@ -238,9 +399,7 @@ def _write_for_people(
         for r in recipients
         if r.email
     ]
-    notification_ids = [n.pk for n in Notification.objects.bulk_create(notifications)]
-    email_ids = [e.pk for e in EmailDelivery.objects.bulk_create(emails)]
-    return notification_ids, email_ids
+    return notifications, emails
 
 
 def _after_commit(

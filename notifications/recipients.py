@@ -44,7 +44,18 @@ def _prefs(user: User) -> dict[str, Any] | None:
     return prefs
 
 
-def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Any]:
+@dataclass(frozen=True)
+class Candidate:
+    """A user who may hear of an event on a ticket, with their project role and watch switches."""
+
+    user: User
+    lname: str
+    project_role: str | None
+    watch_in_app: bool | None  # None: not a watcher of the ticket
+    watch_email: bool | None
+
+
+def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Candidate]:
     """Watchers, the given users and the mentioned ones, with their role and watch switches.
 
     One query: the project role and the watcher row come as subqueries, preferences as a join.
@@ -54,8 +65,9 @@ def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list
     match = Q(Exists(watch)) | Q(pk__in=list(ids))
     if mentions:
         match |= Q(lname__in=mentions)
-    return list(
-        User.objects.annotate(
+    return [
+        Candidate(u, u.lname, u.project_role, u.watch_in_app, u.watch_email)
+        for u in User.objects.annotate(
             lname=Lower("username"),
             project_role=Subquery(role.values("role")[:1]),
             watch_in_app=Subquery(watch.values("notify_in_app")[:1]),
@@ -63,23 +75,10 @@ def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list
         )
         .filter(match, is_active=True)
         .select_related("notification_preference")
-    )
+    ]
 
 
-def _role(user: Any) -> str | None:
-    return Role.ADMIN if user.is_superuser else user.project_role
-
-
-def ticket_recipients(
-    *,
-    ticket: Ticket,
-    kind: str,
-    actor: Any,
-    mentions: list[str],
-    extra_recipients: Iterable[User] = (),
-) -> tuple[list[Recipient], dict[int, User]]:
-    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id)."""
-    audience = spec(kind).audience
+def _direct_reasons(ticket: Ticket, extra_recipients: Iterable[User]) -> dict[int, list[str]]:
     reasons: dict[int, list[str]] = {}
     for relation in ("assignee", "requester"):
         user_id = getattr(ticket, f"{relation}_id")
@@ -87,21 +86,34 @@ def ticket_recipients(
             reasons.setdefault(user_id, []).append(relation)
     for extra in extra_recipients:
         reasons.setdefault(extra.pk, []).append("escalation")
-    users = _candidates(ticket, list(reasons), mentions)
-    known = {u.pk: u for u in users}
+    return reasons
+
+
+def _select(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: Any,
+    mentions: list[str],
+    reasons: dict[int, list[str]],
+    candidates: list[Candidate],
+) -> list[Recipient]:
+    """The rules: who of the candidates hears of `kind`, on which channels (no queries)."""
+    audience = spec(kind).audience
     watch_flags: dict[int, tuple[bool, bool]] = {}
-    for user in users:
-        if user.watch_in_app is not None:
-            reasons.setdefault(user.pk, []).insert(0, "watcher")
-            watch_flags[user.pk] = (user.watch_in_app, user.watch_email)
-        if user.lname in mentions:
-            reasons.setdefault(user.pk, []).append("mention")
+    for c in candidates:
+        if c.watch_in_app is not None:
+            reasons.setdefault(c.user.pk, []).insert(0, "watcher")
+            watch_flags[c.user.pk] = (c.watch_in_app, bool(c.watch_email))
+        if c.lname in mentions:
+            reasons.setdefault(c.user.pk, []).append("mention")
     actor_id = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
     out: list[Recipient] = []
-    for user in users:
+    for c in candidates:
+        user = c.user
         if user.pk == actor_id or user.pk not in reasons:
             continue
-        role = _role(user)
+        role = Role.ADMIN if user.is_superuser else c.project_role
         if role is None:
             continue
         staff = ROLE_RANK[role] >= ROLE_RANK[Role.AGENT]
@@ -122,7 +134,107 @@ def ticket_recipients(
         )
         if recipient.in_app or recipient.email:
             out.append(recipient)
-    return out, known
+    return out
+
+
+def ticket_recipients(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: Any,
+    mentions: list[str],
+    extra_recipients: Iterable[User] = (),
+) -> tuple[list[Recipient], dict[int, User]]:
+    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id)."""
+    reasons = _direct_reasons(ticket, extra_recipients)
+    candidates = _candidates(ticket, list(reasons), mentions)
+    recipients = _select(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        mentions=mentions,
+        reasons=reasons,
+        candidates=candidates,
+    )
+    return recipients, {c.user.pk: c.user for c in candidates}
+
+
+@dataclass
+class BatchEvent:
+    """One event of a batch (no message: mentions and internal notes take the single path)."""
+
+    kind: str
+    ticket: Ticket
+    actor: Any = None
+    extra_recipients: list[User] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def batch_recipients(
+    events: list[BatchEvent],
+) -> tuple[list[list[Recipient]], dict[int, User]]:
+    """`ticket_recipients` for many events in three queries (users, watchers, roles).
+
+    The same candidates (active watchers of the ticket and the directly addressed users) and the
+    same rules (`_select`), so a batch notifies exactly whom one call per event would. Each
+    ticket's watchers are read when this runs, so the caller must not change a ticket's watchers
+    between two of its events in one batch.
+    """
+    if not events:
+        return [], {}
+    ticket_ids = {e.ticket.pk for e in events}
+    project_ids = {e.ticket.project_id for e in events}
+    watchers: dict[int, dict[int, tuple[bool, bool]]] = {}
+    for ticket_id, user_id, in_app, email in Watcher.objects.filter(
+        ticket_id__in=ticket_ids
+    ).values_list("ticket_id", "user_id", "notify_in_app", "notify_email"):
+        watchers.setdefault(ticket_id, {})[user_id] = (in_app, email)
+    direct = [_direct_reasons(e.ticket, e.extra_recipients) for e in events]
+    wanted = {uid for w in watchers.values() for uid in w} | {
+        uid for reasons in direct for uid in reasons
+    }
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=wanted, is_active=True)
+        .select_related("notification_preference")
+        .order_by("pk")
+    }
+    roles = {
+        (project_id, user_id): role
+        for project_id, user_id, role in Membership.objects.filter(
+            project_id__in=project_ids, user_id__in=list(users)
+        ).values_list("project_id", "user_id", "role")
+    }
+    out: list[list[Recipient]] = []
+    for event, reasons in zip(events, direct, strict=True):
+        ticket = event.ticket
+        watching = watchers.get(ticket.pk, {})
+        candidates = []
+        for user_id in sorted(set(watching) | set(reasons)):
+            user = users.get(user_id)
+            if user is None:
+                continue
+            flags = watching.get(user_id)
+            candidates.append(
+                Candidate(
+                    user,
+                    user.username.lower(),
+                    roles.get((ticket.project_id, user_id)),
+                    flags[0] if flags else None,
+                    flags[1] if flags else None,
+                )
+            )
+        out.append(
+            _select(
+                ticket=ticket,
+                kind=event.kind,
+                actor=event.actor,
+                mentions=[],
+                reasons=reasons,
+                candidates=candidates,
+            )
+        )
+    return out, users
 
 
 def stored_preferences(user: User) -> dict[str, Any] | None:

@@ -61,6 +61,70 @@ def record_board_event(
     return event
 
 
+def record_board_events(
+    *, project_id: int, events: list[tuple[str, dict[str, Any], int | None]]
+) -> list[BoardEvent]:
+    """`record_board_event` for many `(type, data, ticket_id)` events of one project, in order.
+
+    One statement takes the next len(events) seqs and inserts the rows; one after-commit hook
+    pushes them in seq order. Same rule: call it last in the transaction (it locks the counter).
+    """
+    if not events:
+        return []
+    payloads = [json.dumps(data, cls=DjangoJSONEncoder) for _, data, _ in events]
+    n = len(events)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH next AS (
+                INSERT INTO notifications_boardeventcounter (project_id, last_seq)
+                VALUES (%(project)s, %(n)s)
+                ON CONFLICT (project_id) DO UPDATE
+                SET last_seq = notifications_boardeventcounter.last_seq + %(n)s
+                RETURNING last_seq
+            )
+            INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
+            SELECT %(project)s, next.last_seq - %(n)s + v.ord, v.type, v.data, v.ticket_id,
+                   now()
+            FROM next, ROWS FROM (jsonb_to_recordset(%(events)s::jsonb)
+                                  AS (type text, data jsonb, ticket_id bigint))
+                 WITH ORDINALITY AS v(type, data, ticket_id, ord)
+            ORDER BY v.ord
+            RETURNING id, seq, created_at
+            """,
+            {
+                "project": project_id,
+                "n": n,
+                # One JSON document rather than three arrays (see notifications.bulk).
+                "events": "["
+                + ",".join(
+                    f'{{"type":{json.dumps(type_)},"data":{payload},"ticket_id":'
+                    f"{json.dumps(ticket_id)}}}"
+                    for (type_, _, ticket_id), payload in zip(events, payloads, strict=True)
+                )
+                + "]",
+            },
+        )
+        rows = sorted(cursor.fetchall(), key=lambda row: row[1])
+    out = [
+        BoardEvent(
+            id=event_id,
+            project_id=project_id,
+            seq=seq,
+            type=type_,
+            data=json.loads(payload),
+            ticket_id=ticket_id,
+            created_at=created_at,
+        )
+        for (event_id, seq, created_at), (type_, _, ticket_id), payload in zip(
+            rows, events, payloads, strict=True
+        )
+    ]
+
+    transaction.on_commit(lambda: push_board_events(out))
+    return out
+
+
 def current_seq(project_id: int) -> int:
     """The last committed seq of a project's board (0 before the first event)."""
     from notifications.models import BoardEventCounter
@@ -87,6 +151,29 @@ def push_board_event(event: BoardEvent) -> None:
     # Encoded once here rather than once per socket by every consumer.
     message = {"type": "board.event", "event": wire, "text": json.dumps(wire)}
     push_to_group(project_group(event.project_id), message)
+
+
+PUSH_BATCH = 100
+
+
+def push_board_events(events: list[BoardEvent]) -> None:
+    """Fan committed events of one project out in seq order, up to PUSH_BATCH per message.
+
+    One channel-layer message (`board.events`) carries several events; each socket handles them
+    one by one exactly as single `board.event` pushes (`BoardConsumer.board_events`).
+    """
+    for start in range(0, len(events), PUSH_BATCH):
+        chunk = events[start : start + PUSH_BATCH]
+        if len(chunk) == 1:
+            push_board_event(chunk[0])
+            continue
+        from notifications.realtime import push_to_group
+
+        wires = [event_message(event) for event in chunk]
+        push_to_group(
+            project_group(chunk[0].project_id),
+            {"type": "board.events", "events": wires, "texts": [json.dumps(w) for w in wires]},
+        )
 
 
 def prune_board_events(*, older_than: datetime, keep_per_project: int) -> int:

@@ -66,6 +66,49 @@ def record_webhook_event(
         return [row[0] for row in cursor.fetchall()]
 
 
+_INSERT_MANY = """
+INSERT INTO notifications_webhookdelivery
+    (webhook_id, message_id, event_type, payload, status, attempts, run_attempts,
+     next_attempt_at, relay_after, response_excerpt, error, created_at)
+SELECT w.id, v.msg_id, v.kind, v.body, 'pending', 0, 0,
+       now(), now() + make_interval(secs => %(grace)s), '', '', now()
+FROM ROWS FROM (jsonb_to_recordset(%(events)s::jsonb)
+                AS (project_id bigint, msg_id text, kind text, body text))
+     WITH ORDINALITY AS v(project_id, msg_id, kind, body, ord)
+JOIN notifications_webhook w ON w.project_id = v.project_id AND w.is_active
+  AND (v.kind = ANY(w.events) OR '*' = ANY(w.events))
+ORDER BY v.ord, w.id
+RETURNING id
+"""
+
+
+def record_webhook_events(
+    events: list[tuple[int, str, dict[str, Any]]], *, occurred_at: datetime | None = None
+) -> list[int]:
+    """`record_webhook_event` for many `(project_id, kind, data)` events: one statement.
+
+    Each event gets its own message id and body, as one call per event would give it. The
+    events travel as one JSON document (see `notifications.bulk`).
+    """
+    if not events:
+        return []
+    at = occurred_at or timezone.now()
+    rows = []
+    for project_id, kind, data in events:
+        msg_id = new_message_id()
+        body = event_body(msg_id=msg_id, kind=kind, occurred_at=at, data=data)
+        rows.append({"project_id": project_id, "msg_id": msg_id, "kind": kind, "body": body})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_MANY,
+            {
+                "grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS),
+                "events": json.dumps(rows, ensure_ascii=False),
+            },
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def record_test_ping(*, webhook: Webhook, actor: Any) -> WebhookDelivery:
     """A `webhook.test` delivery for one endpoint, whatever its filter says."""
     now = timezone.now()

@@ -19,8 +19,10 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from notifications.services import record_board_event
+from notifications.bulk import bulk_insert
+from notifications.recipients import BatchEvent
 from sla.models import EventKind, SlaEscalation, SlaEvent, SlaPolicy, TicketSla
+from sla.services.effects import Effects
 from sla.services.state import (
     LABEL,
     Context,
@@ -31,7 +33,6 @@ from sla.services.state import (
     put,
     refresh_next,
 )
-from tickets.audit import record_audit
 from tickets.models import Project, StatusCategory, Ticket, User, Watcher
 
 ESCALATION_CHUNK = 100
@@ -99,13 +100,15 @@ def apply_escalation(
     state: TicketSla | None,
     caches: EscalationCaches,
     now: datetime,
+    effects: Effects,
     *,
     actor: Any = None,
 ) -> tuple[list[str], SlaEvent | None]:
     """Carry out one escalation level (the caller holds the ticket and SLA row locks).
 
     Returns the ticket fields changed and the timeline row, unsaved: the caller writes them
-    (one bulk statement per chunk in the processor).
+    (one bulk statement per chunk in the processor). Watcher, audit, notifications and board
+    event go to `effects`, which the caller flushes.
     """
     members = caches.members_of(ticket.project_id, escalation.role)
     old_level = ticket.escalation_level
@@ -122,7 +125,7 @@ def apply_escalation(
         loads[chosen.pk] = loads.get(chosen.pk, 0) + 1
         ticket.assignee = chosen
         fields.append("assignee")
-        Watcher.objects.bulk_create([Watcher(ticket=ticket, user=chosen)], ignore_conflicts=True)
+        effects.watchers.append(Watcher(ticket=ticket, user=chosen))
     else:
         chosen = None
     metric = escalation.metric
@@ -135,11 +138,10 @@ def apply_escalation(
             put(state, metric, "next_esc_at", next_escalation_at(ctx, base, escalation.level))
         refresh_next(state)
     assignee = ticket.assignee.username if ticket.assignee_id and ticket.assignee else None
-    record_audit(
+    effects.audit(
         actor=actor,
         action="ticket.escalated",
-        project_id=ticket.project_id,
-        ticket_id=ticket.pk,
+        ticket=ticket,
         old={
             "escalation_level": old_level,
             "assignee": old_assignee.username if old_assignee else None,
@@ -154,29 +156,29 @@ def apply_escalation(
             "manual": escalation.manual,
         },
     )
-    record_board_event(
-        project_id=ticket.project_id,
-        type="sla.escalated",
-        data={
-            "id": ticket.pk,
-            "key": f"{ticket.project.key}-{ticket.number}",
-            "level": escalation.level,
-            "metric": metric,
-            "role": escalation.role,
-            "assignee": assignee,
-            "manual": escalation.manual,
-        },
-        ticket_id=ticket.pk,
+    effects.board.setdefault(ticket.project_id, []).append(
+        (
+            "sla.escalated",
+            {
+                "id": ticket.pk,
+                "key": f"{ticket.project.key}-{ticket.number}",
+                "level": escalation.level,
+                "metric": metric,
+                "role": escalation.role,
+                "assignee": assignee,
+                "manual": escalation.manual,
+            },
+            ticket.pk,
+        )
     )
-    from notifications.dispatch import notify_ticket_event
-
-    notify_ticket_event(
-        kind="sla.escalated",
-        ticket=ticket,
-        actor=actor,
-        extra_recipients=members,
-        level=escalation.level,
-        metric=metric,
+    effects.notices.append(
+        BatchEvent(
+            kind="sla.escalated",
+            ticket=ticket,
+            actor=actor,
+            extra_recipients=members,
+            extra={"level": escalation.level, "metric": metric},
+        )
     )
     event = None
     if state is not None:
@@ -300,6 +302,8 @@ def process_escalations(
             at = now or timezone.now()
             events: list[SlaEvent] = []
             changed: dict[int, set[str]] = {}
+            effects = Effects()
+            in_wave: set[int] = set()
             for escalation in rows:
                 ticket = tickets.get(escalation.ticket_id)
                 state = states.get(escalation.ticket_id)
@@ -307,12 +311,18 @@ def process_escalations(
                     escalation.processed_at, escalation.outcome = at, "skipped"
                     skipped += 1
                     continue
-                fields, event = apply_escalation(escalation, ticket, state, caches, at)
+                if ticket.pk in in_wave:
+                    # A second level of the same ticket: the first one's effects go out first.
+                    effects.flush()
+                    in_wave.clear()
+                in_wave.add(ticket.pk)
+                fields, event = apply_escalation(escalation, ticket, state, caches, at, effects)
                 changed.setdefault(ticket.pk, set()).update(fields)
                 if event is not None:
                     events.append(event)
                 escalated += 1
-            SlaEvent.objects.bulk_create(events)
+            effects.flush()
+            bulk_insert(events)
             dirty = [tickets[pk] for pk, fields in changed.items() if fields]
             _write_chunk(rows, list(states.values()), dirty)
     return {"escalated": escalated, "skipped": skipped}

@@ -10,7 +10,7 @@ from typing import Any
 
 from notifications.services import record_board_event
 from sla.models import METRICS, EventKind, Metric, SlaEscalation, TicketSla
-from sla.services.escalations import EscalationCaches, apply_escalation
+from sla.services.escalations import Effects, EscalationCaches, apply_escalation
 from sla.services.state import (
     add_event,
     context_for,
@@ -85,7 +85,9 @@ def escalate_manually(*, ticket: Ticket, actor: Any, reason: str, now: datetime)
     escalation.manual = True
     escalation.actor = actor if getattr(actor, "is_authenticated", False) else None
     escalation.reason = reason[:300]
-    fields, event = apply_escalation(escalation, ticket, state, caches, now, actor=actor)
+    effects = Effects()
+    fields, event = apply_escalation(escalation, ticket, state, caches, now, effects, actor=actor)
+    effects.flush()
     if fields:
         ticket.save(update_fields=[*fields, "updated_at"])
     if event is not None:

@@ -9,31 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.services import record_board_event
+from notifications.recipients import BatchEvent
 from sla.models import EventKind, SlaEvent
-from tickets.audit import record_audit
+from sla.services.effects import Effects
 from tickets.models import Ticket
 
 BOARD_TYPE = {EventKind.WARNED: "sla.warning", EventKind.BREACHED: "sla.breached"}
 RELAY_CHUNK = 200
 
 
-def _notify(kind: str, ticket: Ticket, **extra: Any) -> None:
-    from notifications.dispatch import notify_ticket_event
-
-    notify_ticket_event(kind=kind, ticket=ticket, actor=None, **extra)
-
-
 def deliver_events(
     events: Iterable[SlaEvent], tickets: dict[int, Ticket], *, now: datetime
 ) -> list[int]:
-    """Board event + notification (+ audit for breaches) per warning/breach; marks them delivered."""
+    """Board event + notification (+ audit for breaches) per warning/breach; marks them delivered.
+
+    Written in bulk (`Effects`): nothing here changes a ticket, so the batch equals one by one.
+    """
     delivered: list[int] = []
+    effects = Effects()
     for event in events:
         ticket = tickets.get(event.ticket_id)
         kind = BOARD_TYPE.get(event.kind)  # type: ignore[call-overload]
@@ -48,16 +45,19 @@ def deliver_events(
             "cycle": event.cycle,
         }
         if event.kind == EventKind.BREACHED:
-            record_audit(
+            effects.audit(
                 actor=None,
                 action="ticket.sla_breached",
-                project_id=ticket.project_id,
-                ticket_id=ticket.pk,
+                ticket=ticket,
+                old=None,
                 new={"metric": event.metric, "due_at": event.data.get("due_at")},
             )
-        record_board_event(project_id=ticket.project_id, type=kind, data=data, ticket_id=ticket.pk)
-        _notify(kind, ticket, extra_recipients=(), level=0, metric=event.metric)
+        effects.board.setdefault(ticket.project_id, []).append((kind, data, ticket.pk))
+        effects.notices.append(
+            BatchEvent(kind=kind, ticket=ticket, extra={"level": 0, "metric": event.metric})
+        )
         delivered.append(event.pk)
+    effects.flush()
     if delivered:
         SlaEvent.objects.filter(pk__in=delivered).update(delivered_at=now)
     return delivered

@@ -133,6 +133,8 @@ upd AS (
     RETURNING 1
 )
 SELECT
+    -- The marking need not wait for its WAL flush: see mark_due_batch.
+    set_config('synchronous_commit', 'off', true),
     (SELECT count(*) FROM upd),
     (SELECT count(*) FROM ev WHERE kind = 'warned'),
     (SELECT count(*) FROM ev WHERE kind = 'breached'),
@@ -180,21 +182,46 @@ def mark_due_batch(
     """One batch of marking in the caller's transaction: (rows, warned, breached, event ids, escalation ids)."""
     with connection.cursor() as cursor:
         # Losing this commit in a server crash only means the next scan marks the same rows
-        # again (they are still due), so the marking need not wait for its WAL flush.
-        cursor.execute("SET LOCAL synchronous_commit = off")
+        # again (they are still due), so the statement turns synchronous_commit off for its
+        # transaction (set_config(..., true) = SET LOCAL, without a round trip of its own).
         cursor.execute(SCAN_SQL, {"now": now, "batch": batch_size, "recorded": timezone.now()})
-        rows, warned, breached, events, escalations = cursor.fetchone()
+        _, rows, warned, breached, events, escalations = cursor.fetchone()
     return int(rows), int(warned), int(breached), list(events), list(escalations)
 
 
 def _claim_slot(slot: int, started: datetime) -> bool:
-    with transaction.atomic(), connection.cursor() as cursor:
+    """Claim the slot in the caller's transaction (the first batch's): True when it is ours.
+
+    A twin invocation's insert waits on ours and then finds the slot taken; if our transaction
+    rolls back, the twin gets the slot. Its commit need not wait for the WAL flush either: a
+    claim lost in a server crash lets the slot run again, which marks nothing twice.
+    """
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO sla_slascanrun (slot, started_at, scanned, warned, breached, escalations,"
-            " batches) VALUES (%s, %s, 0, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING RETURNING id",
+            " batches) SELECT %s, %s, 0, 0, 0, 0, 0"
+            " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS cfg"
+            " ON CONFLICT (slot) DO NOTHING RETURNING id",
             [slot, started],
         )
         return cursor.fetchone() is not None
+
+
+def _record_run(result: ScanResult) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sla_slascanrun SET finished_at = %s, scanned = %s, warned = %s, breached = %s,"
+            " escalations = %s, batches = %s WHERE slot = %s",
+            [
+                timezone.now(),
+                result.scanned,
+                result.warned,
+                result.breached,
+                result.escalations,
+                result.batches,
+                result.slot,
+            ],
+        )
 
 
 def run_scan(
@@ -218,15 +245,16 @@ def run_scan(
 
 
 def _scan(now: datetime, slot: int, dispatch: bool, batch_size: int, budget: float) -> ScanResult:
-    from sla.models import SlaScanRun
     from sla.tasks import process_sla_escalations_task, relay_sla_events_task
 
     started = time.monotonic()
-    if not _claim_slot(slot, timezone.now()):
-        return ScanResult(outcome="duplicate_slot", slot=slot)
     result = ScanResult(outcome="done", slot=slot)
+    # One transaction per batch; the first also claims the slot and the last records the run,
+    # so a pass with one batch (the usual case) is one transaction and one commit.
     while True:
         with transaction.atomic():
+            if result.batches == 0 and not _claim_slot(slot, timezone.now()):
+                return ScanResult(outcome="duplicate_slot", slot=slot)
             rows, warned, breached, events, escalations = mark_due_batch(
                 now=now, batch_size=batch_size
             )
@@ -235,26 +263,21 @@ def _scan(now: datetime, slot: int, dispatch: bool, batch_size: int, budget: flo
             if dispatch and escalations:
                 for i in range(0, len(escalations), 500):
                     process_sla_escalations_task.delay_on_commit(escalations[i : i + 500])
-        result.batches += 1
-        result.scanned += rows
-        result.warned += warned
-        result.breached += breached
-        result.escalations += len(escalations)
-        result.event_ids += events
-        result.escalation_ids += escalations
-        if rows < batch_size or time.monotonic() - started > budget:
+            result.batches += 1
+            result.scanned += rows
+            result.warned += warned
+            result.breached += breached
+            result.escalations += len(escalations)
+            result.event_ids += events
+            result.escalation_ids += escalations
+            last = rows < batch_size or time.monotonic() - started > budget
+            if last:
+                _record_run(result)
+        if last:
             break
     if dispatch:
         _sweep()
     result.seconds = time.monotonic() - started
-    SlaScanRun.objects.filter(slot=slot).update(
-        finished_at=timezone.now(),
-        scanned=result.scanned,
-        warned=result.warned,
-        breached=result.breached,
-        escalations=result.escalations,
-        batches=result.batches,
-    )
     return result
 
 
