@@ -289,7 +289,7 @@ def bench_escalations(project: Any, n: int, count: int, chunk: int) -> dict[str,
     from django.db.models import Max
 
     import notifications.dispatch
-    import sla.services.escalations as escalations_module
+    import sla.services.effects as escalations_module
     from notifications.models import EmailDelivery, Notification
 
     last_ids = (
