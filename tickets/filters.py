@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from config.api import InvalidInput
+from config.rawsql import fetch_one
 from tickets.models import Priority, StatusCategory, Ticket
 
 ORDERINGS = ("created_at", "updated_at", "priority", "rank", "sla_due_at")
@@ -178,6 +179,21 @@ def _first(errors: dict[str, list[str]]) -> str:
     return f"{name}: {messages[0]}"
 
 
+_KEYS_SQL = """
+SELECT (SELECT id FROM tickets_project WHERE key = %(project)s),
+       (SELECT array_agg(id) FROM tickets_status WHERE key = ANY(%(statuses)s)),
+       (SELECT array_agg(id) FROM tickets_status WHERE category = ANY(%(categories)s))
+"""
+
+
+def _key_params(filters: TicketFilters) -> dict[str, Any]:
+    return {
+        "project": filters.project or "",
+        "statuses": list(filters.status or []),
+        "categories": list(filters.status_category or []),
+    }
+
+
 def apply_ticket_filters(
     queryset: QuerySet[Ticket], filters: TicketFilters, *, user: Any, now: datetime | None = None
 ) -> QuerySet[Ticket]:
@@ -185,12 +201,20 @@ def apply_ticket_filters(
     from sla import selectors as sla_selectors
 
     qs = queryset
-    if filters.project:
-        qs = qs.filter(project__key=filters.project)
-    if filters.status:
-        qs = qs.filter(status__key__in=filters.status)
-    if filters.status_category:
-        qs = qs.filter(status__category__in=filters.status_category)
+    if filters.project or filters.status or filters.status_category:
+        # Keys become ids first: the planner then knows how many rows each value selects
+        # (a join on the key hides it, and a wrong guess turns a search page into a heap walk).
+        project_id, by_status, by_category = fetch_one(_KEYS_SQL, _key_params(filters)) or (
+            None,
+            [],
+            [],
+        )
+        if filters.project:
+            qs = qs.filter(project_id=project_id) if project_id else qs.none()
+        if filters.status:
+            qs = qs.filter(status_id__in=by_status or [])
+        if filters.status_category:
+            qs = qs.filter(status_id__in=by_category or [])
     if filters.priority:
         qs = qs.filter(priority__in=filters.priority)
     if filters.category:
@@ -213,9 +237,7 @@ def apply_ticket_filters(
         qs = qs.filter(is_archived=filters.archived)
     if filters.q:
         query = SearchQuery(filters.q, config="english", search_type="websearch")
-        qs = qs.filter(search_vector=query).annotate(
-            search_rank=SearchRank(F("search_vector"), query)
-        )
+        qs = qs.filter(search_vector=query)
     if filters.sla_state:
         qs = sla_selectors.filter_sla_state(qs, filters.sla_state, now=now or timezone.now())
     return qs
