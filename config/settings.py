@@ -90,6 +90,13 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The hot statements of config/rawsql.py are prepared per connection; turn off behind a pooler
+# in transaction mode (it cannot keep prepared statements across transactions).
+PREPARE_HOT_SQL = env.bool("HELPLINE_PREPARE", default=True)
+if PREPARE_HOT_SQL:
+    # psycopg prepares nothing while the threshold is None (Django's default). Django's own
+    # cursors bind client-side and never prepare; only config.rawsql's cursor asks to.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DATABASES["default"].setdefault("TEST", {})
 DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME", default="test_helpline")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
