@@ -73,8 +73,12 @@ class NotificationPreference(models.Model):
 class Notification(models.Model):
     """One in-app notification of one event for one user."""
 
+    # No index of its own: the unique (user, event_id) and the user indexes lead with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     event_id = models.UUIDField()
     kind = models.CharField(max_length=60)
@@ -222,7 +226,10 @@ class Webhook(models.Model):
 class WebhookDelivery(models.Model):
     """One event for one endpoint: the outbox row, written in the transaction of the change."""
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (webhook, message_id) and the list index lead with it.
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     message_id = models.CharField(max_length=64)
     event_type = models.CharField(max_length=60)
     # The exact bytes sent (and signed) on every attempt.

@@ -92,6 +92,15 @@ def record_webhook_events(
     """
     if not events:
         return []
+    # Bodies are only worth building for projects with an active endpoint (one small query).
+    hooked = set(
+        Webhook.objects.filter(
+            project_id__in={project_id for project_id, _, _ in events}, is_active=True
+        ).values_list("project_id", flat=True)
+    )
+    events = [event for event in events if event[0] in hooked]
+    if not events:
+        return []
     at = occurred_at or timezone.now()
     rows = []
     for project_id, kind, data in events:

@@ -321,10 +321,11 @@ def process_escalations(
                 if event is not None:
                     events.append(event)
                 escalated += 1
-            effects.flush()
             bulk_insert(events)
             dirty = [tickets[pk] for pk, fields in changed.items() if fields]
             _write_chunk(rows, list(states.values()), dirty)
+            # Last: the board events lock the project's counter until the commit.
+            effects.flush()
     return {"escalated": escalated, "skipped": skipped}
 
 
