@@ -49,6 +49,11 @@ BEAT_SCHEDULE: dict[str, tuple[str, float, str]] = {
         30,
         "SLA scan: near-breach warnings, breaches and escalation levels that fell due.",
     ),
+    "compact-ticket-counts": (
+        "tickets.tasks.compact_ticket_counts_task",
+        60,
+        "Fold the board's per-status ticket-count deltas into one row each.",
+    ),
     "prune-board-events": (
         "notifications.tasks.prune_board_events_task",
         3600,

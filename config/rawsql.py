@@ -67,17 +67,21 @@ class ModelColumns(Generic[M]):
 
 def _json_loader(json_field: JSONField) -> Callable[[Any], Any]:
     def load(value: Any) -> Any:
+        if not isinstance(value, str):  # binary jsonb arrives parsed
+            return value
         return json_field.from_db_value(value, cast(Any, None), connection)
 
     return load
 
 
 class _PreparingCursor(psycopg.Cursor[Any]):
-    """Server-side binding, and every statement prepared on first use (psycopg keeps the
-    statements per connection, least recently used out past `prepared_max`)."""
+    """Server-side binding, every statement prepared on first use (psycopg keeps the statements
+    per connection, least recently used out past `prepared_max`), results in binary (a binary
+    timestamp loads ~5x faster than parsing its ISO text; a board card has a dozen)."""
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         kwargs.setdefault("prepare", True)
+        kwargs.setdefault("binary", True)
         return super().execute(query, params, **kwargs)
 
 

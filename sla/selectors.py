@@ -74,6 +74,12 @@ def with_sla(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 
 
 def _state_row(ticket: Ticket) -> TicketSla | None:
+    relation = Ticket.sla_state.related
+    if relation.is_cached(ticket):
+        # Known absent rows are cached as None; the accessor would raise (and building that
+        # exception costs more than the rest of a board card).
+        cached = relation.get_cached_value(ticket)
+        return cached if isinstance(cached, TicketSla) else None
     try:
         return ticket.sla_state
     except TicketSla.DoesNotExist:

@@ -322,6 +322,29 @@ class Attachment(models.Model):
         return self.filename
 
 
+class TicketCountDelta(models.Model):
+    """Board counts as deltas: database triggers on tickets_ticket append +n/-n per (project,
+    status) for every insert, delete, status change and (un)archive; a column's count is the
+    sum. Appends never wait on each other (a single counter row per status would serialise every
+    status change of a project), and `compact_ticket_counts` folds the rows every minute, so a
+    100k-ticket board reads a handful of rows instead of counting 100k (docs/adr/0005).
+    Written only by the triggers and the compaction; never by application code."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.ForeignKey(
+        Status, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "status"], name="count_delta_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.status_id}: {self.n:+d}"
+
+
 @pgtrigger.register(
     pgtrigger.Protect(name="audit_append_only_update", operation=pgtrigger.Update),
     pgtrigger.Protect(name="audit_append_only_delete", operation=pgtrigger.Delete),

@@ -179,3 +179,15 @@ def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
     if not rows:
         raise NotFound("No such ticket.")
     return rows[0]
+
+
+def status_counts(project: Project | int) -> dict[int, int]:
+    """Unarchived tickets per status id of a project, from the trigger-kept deltas (a handful of
+    rows once compacted; see TicketCountDelta)."""
+    project_id = project if isinstance(project, int) else project.pk
+    rows = fetch_all(
+        "SELECT status_id, sum(n) FROM tickets_ticketcountdelta WHERE project_id = %s "
+        "GROUP BY status_id",
+        [project_id],
+    )
+    return {status_id: int(total) for status_id, total in rows if total}

@@ -98,3 +98,11 @@ def train_project_classifiers_task(project_id: int) -> dict[str, str]:
 def ping_task(value: str) -> str:
     """A trivial task the foundation's tests run through a real worker."""
     return f"pong:{value}"
+
+
+@shared_task(acks_late=True)
+def compact_ticket_counts_task() -> int:
+    """Fold the board-count deltas (every minute from beat)."""
+    from tickets.services.projects import compact_ticket_counts
+
+    return compact_ticket_counts()

@@ -6,8 +6,7 @@ import base64
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 
 from config.api import Forbidden, InvalidInput, NotFound
 from config.pagination import cursor_pagination
+from config.rawsql import fetch_all
 from notifications.services import current_seq
 from tickets.api.serializers import (
     ColumnSerializer,
@@ -40,7 +40,12 @@ from tickets.models import (
     User,
 )
 from tickets.permissions import require_role
-from tickets.selectors import get_visible_project, tickets_by_id, visible_projects
+from tickets.selectors import (
+    get_visible_project,
+    status_counts,
+    tickets_by_id,
+    visible_projects,
+)
 from tickets.services import projects as services
 
 
@@ -228,16 +233,6 @@ def columns_of(project: Project) -> list[BoardColumn]:
     )
 
 
-def status_counts(project: Project) -> dict[int, int]:
-    rows = (
-        Ticket.objects.filter(project=project, is_archived=False)
-        .values("status_id")
-        .annotate(n=Count("id"))
-        .values_list("status_id", "n")
-    )
-    return dict(rows)
-
-
 def staff_project(request: Request, key: str, action: str) -> Project:
     project = get_visible_project(request.user, key)
     require_role(request.user, project, Role.AGENT, action)
@@ -340,17 +335,19 @@ def first_tickets(
         ids = [link.status_id for link in column.status_links.all()]
         if not ids:
             continue
+        # Per status an ordered index read of `limit + 1` (ticket_board_idx), then the merge:
+        # never the whole column sorted, however many tickets it holds.
         parts.append(
-            "(SELECT %s AS column_id, t.id FROM tickets_ticket t WHERE t.project_id = %s AND NOT t.is_archived "
-            "AND t.status_id = ANY(%s) ORDER BY t.rank, t.id LIMIT %s)"
+            "(SELECT %s AS column_id, x.id FROM unnest(%s::bigint[]) AS st (status_id) "
+            "CROSS JOIN LATERAL (SELECT t.id, t.rank FROM tickets_ticket t "
+            "WHERE t.project_id = %s AND NOT t.is_archived AND t.status_id = st.status_id "
+            "ORDER BY t.rank LIMIT %s) AS x ORDER BY x.rank LIMIT %s)"
         )
-        params += [column.pk, project.pk, ids, limit + 1]
+        params += [column.pk, ids, project.pk, limit + 1, limit + 1]
     by_column: dict[int, list[int]] = {c.pk: [] for c in columns}
     if parts:
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            for column_id, ticket_id in cursor.fetchall():
-                by_column[column_id].append(ticket_id)
+        for column_id, ticket_id in fetch_all(" UNION ALL ".join(parts), params):
+            by_column[column_id].append(ticket_id)
     wanted = [tid for ids in by_column.values() for tid in ids]
     tickets = {t.pk: t for t in tickets_by_id(wanted)}
     return {cid: [tickets[i] for i in ids if i in tickets] for cid, ids in by_column.items()}

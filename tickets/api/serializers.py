@@ -28,10 +28,46 @@ def iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# Output is built by hand for the models every board and ticket read returns: a DRF
+# ModelSerializer rebuilds its field set for each instance (~0.3 ms), which on a board of five
+# columns and eleven statuses was more than the database's whole share. Inputs still validate
+# through the declared fields.
+
+
+def project_data(project: Project) -> dict[str, Any]:
+    return {
+        "key": project.key,
+        "name": project.name,
+        "description": project.description,
+        "categories": project.categories,
+        "workflow": project.workflow,
+        "classification_threshold": project.classification_threshold,
+        "created_at": iso(project.created_at),
+    }
+
+
+def status_data(status: Status) -> dict[str, Any]:
+    return {
+        "key": status.key,
+        "name": status.name,
+        "description": status.description,
+        "category": status.category,
+        "color": status.effective_color,
+        "category_color": status.category_color,
+        "icon": status.icon,
+        "order": status.order,
+        "is_default": status.is_default,
+        "pauses_sla": status.pauses_sla,
+    }
+
+
 class ProjectSerializer(serializers.ModelSerializer[Project]):
     key = serializers.RegexField(
         r"^[A-Z]{2,10}$", error_messages={"invalid": "key is 2-10 upper-case letters."}
     )
+
+    def to_representation(self, instance: Project) -> dict[str, Any]:
+        return project_data(instance)
 
     class Meta:
         model = Project
@@ -102,9 +138,7 @@ class StatusSerializer(serializers.ModelSerializer[Status]):
         ]
 
     def to_representation(self, instance: Status) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["color"] = instance.effective_color
-        return data
+        return status_data(instance)
 
 
 class ColumnSerializer(serializers.ModelSerializer[BoardColumn]):
@@ -140,13 +174,27 @@ class ColumnSerializer(serializers.ModelSerializer[BoardColumn]):
             raise serializers.ValidationError({"min_limit": ["min_limit cannot exceed max_limit."]})
         return attrs
 
+    def to_representation(self, column: BoardColumn) -> dict[str, Any]:
+        return {
+            "id": column.pk,
+            "name": column.name,
+            "order": column.order,
+            "statuses": self.get_statuses(column),
+            "min_limit": column.min_limit,
+            "max_limit": column.max_limit,
+            "enforce_wip": column.enforce_wip,
+            "is_collapsed": column.is_collapsed,
+            "ticket_count": self.get_ticket_count(column),
+            "is_over_limit": self.get_is_over_limit(column),
+            "is_under_limit": self.get_is_under_limit(column),
+        }
+
     def _statuses(self, column: BoardColumn) -> list[Status]:
         return [link.status for link in column.status_links.all()]
 
     def get_statuses(self, column: BoardColumn) -> list[dict[str, Any]]:
         return [
-            StatusSerializer(s).data
-            for s in sorted(self._statuses(column), key=lambda s: (s.order, s.pk))
+            status_data(s) for s in sorted(self._statuses(column), key=lambda s: (s.order, s.pk))
         ]
 
     def get_ticket_count(self, column: BoardColumn) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from config.api import DomainError, InvalidInput, NotFound
@@ -357,3 +357,23 @@ def reorder_columns(*, actor: Any, project: Project, order: Sequence[int]) -> li
             project_id=project.pk, type="column.reordered", data={"order": list(order)}
         )
     return sorted(columns.values(), key=lambda c: c.order)
+
+
+_COMPACT_SQL = """
+WITH folded AS (
+    DELETE FROM tickets_ticketcountdelta RETURNING project_id, status_id, n
+)
+INSERT INTO tickets_ticketcountdelta (project_id, status_id, n)
+SELECT project_id, status_id, sum(n) FROM folded GROUP BY 1, 2 HAVING sum(n) <> 0
+"""
+
+
+def compact_ticket_counts() -> int:
+    """Fold the board-count deltas into one row per (project, status); returns the rows left.
+
+    Safe beside writers and a second compaction: the DELETE takes only rows its snapshot sees
+    (deltas appended meanwhile stay), and the sums it re-inserts are those rows' own.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_COMPACT_SQL)
+        return int(cursor.rowcount)

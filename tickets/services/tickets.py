@@ -37,7 +37,12 @@ from tickets.models import (
     Watcher,
 )
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
-from tickets.selectors import FULL_TICKET_SQL, FullTicketBuilder, get_visible_ticket
+from tickets.selectors import (
+    FULL_TICKET_SQL,
+    FullTicketBuilder,
+    get_visible_ticket,
+    status_counts,
+)
 from tickets.services.ranks import (
     RANK_SPACE_LOCK,
     bottom_of,
@@ -495,13 +500,9 @@ def _check_wip(
     if new_column is None or old_column == new_column or new_column not in layout.enforced:
         return
     limit = layout.enforced[new_column]
-    count = (
-        Ticket.objects.filter(
-            project_id=ticket.project_id, status_id__in=status_ids, is_archived=False
-        )
-        .exclude(pk=ticket.pk)
-        .count()
-    )
+    # The ticket is not in the target column yet, so the column's count is everyone else.
+    counts = status_counts(ticket.project_id)
+    count = sum(counts.get(status_id, 0) for status_id in status_ids)
     if count >= limit.max_limit:
         raise WipLimitExceeded(
             f"{limit.name} already holds {count} of at most {limit.max_limit} tickets.",
