@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Lower
 
+from config.rawsql import ModelColumns, fetch_all
 from notifications.catalogue import channel_enabled, spec
+from notifications.models import NotificationPreference
 from tickets.models import ROLE_RANK, Membership, Role, Ticket, User, Watcher
 
 # Relations that follow the per-ticket watcher switches; the others are direct addresses.
@@ -55,27 +55,45 @@ class Candidate:
     watch_email: bool | None
 
 
+_USER = ModelColumns(User, "u")
+_PREFERENCE = ModelColumns(NotificationPreference, "np")
+# Every ticket event runs this (moves included), so it is one hand-written, prepared statement
+# (config/rawsql.py) instead of an ORM query with three correlated subqueries to compile.
+_CANDIDATES_SQL = f"""
+SELECT {_USER.select()}, lower(u.username),
+       (SELECT m.role FROM tickets_membership m
+        WHERE m.project_id = %(project)s AND m.user_id = u.id),
+       w.notify_in_app, w.notify_email, {_PREFERENCE.select()}
+FROM helpline_user u
+LEFT JOIN tickets_watcher w ON w.ticket_id = %(ticket)s AND w.user_id = u.id
+LEFT JOIN notifications_notificationpreference np ON np.user_id = u.id
+WHERE u.is_active
+  AND (w.user_id IS NOT NULL OR u.id = ANY(%(ids)s) OR lower(u.username) = ANY(%(mentions)s))
+"""  # noqa: S608 - model metadata only, values are parameters
+
+
 def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Candidate]:
     """Watchers, the given users and the mentioned ones, with their role and watch switches.
 
-    One query: the project role and the watcher row come as subqueries, preferences as a join.
+    One statement: the project role as a subquery, the watcher row and preferences as joins
+    (a watcher row is unique per ticket and user, so no user appears twice).
     """
-    role = Membership.objects.filter(project_id=ticket.project_id, user_id=OuterRef("pk"))
-    watch = Watcher.objects.filter(ticket_id=ticket.pk, user_id=OuterRef("pk"))
-    match = Q(Exists(watch)) | Q(pk__in=list(ids))
-    if mentions:
-        match |= Q(lname__in=mentions)
-    return [
-        Candidate(u, u.lname, u.project_role, u.watch_in_app, u.watch_email)
-        for u in User.objects.annotate(
-            lname=Lower("username"),
-            project_role=Subquery(role.values("role")[:1]),
-            watch_in_app=Subquery(watch.values("notify_in_app")[:1]),
-            watch_email=Subquery(watch.values("notify_email")[:1]),
-        )
-        .filter(match, is_active=True)
-        .select_related("notification_preference")
-    ]
+    params = {
+        "project": ticket.project_id,
+        "ticket": ticket.pk,
+        "ids": [int(i) for i in ids],
+        "mentions": list(mentions),
+    }
+    out: list[Candidate] = []
+    at = _USER.width
+    for row in fetch_all(_CANDIDATES_SQL, params):
+        user = _USER.build(row)
+        assert user is not None
+        lname, role, watch_in_app, watch_email = row[at : at + 4]
+        preference = _PREFERENCE.build(row, at + 4)
+        User.notification_preference.related.set_cached_value(user, preference)
+        out.append(Candidate(user, lname, role, watch_in_app, watch_email))
+    return out
 
 
 def _direct_reasons(ticket: Ticket, extra_recipients: Iterable[User]) -> dict[int, list[str]]:
