@@ -8,9 +8,19 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from config.api import NotFound
-from config.rawsql import ModelColumns, fetch_all
+from config.rawsql import ModelColumns, fetch_all, fetch_one
 from sla.models import TicketSla
-from tickets.models import Attachment, Message, Project, Role, Status, Ticket, User
+from tickets.models import (
+    Attachment,
+    BoardColumn,
+    ColumnStatus,
+    Message,
+    Project,
+    Role,
+    Status,
+    Ticket,
+    User,
+)
 
 STAFF_ROLES = [Role.AGENT, Role.LEAD, Role.MANAGER, Role.ADMIN]
 
@@ -191,3 +201,64 @@ def status_counts(project: Project | int) -> dict[int, int]:
         [project_id],
     )
     return {status_id: int(total) for status_id, total in rows if total}
+
+
+# --- the board's frame: project, role, seq and columns in two statements -----------------------
+_BOARD_SQL = f"""
+SELECT {_PROJECT.select()}, m.role, coalesce(bc.last_seq, 0)
+FROM tickets_project p
+LEFT JOIN tickets_membership m ON m.project_id = p.id AND m.user_id = %(user)s
+LEFT JOIN notifications_boardeventcounter bc ON bc.project_id = p.id
+WHERE p.key = %(key)s
+"""  # noqa: S608 - model metadata only
+_COLUMN = ModelColumns(BoardColumn, "c")
+_LINK = ModelColumns(ColumnStatus, "cs")
+_COLUMNS_SQL = f"""
+SELECT {_COLUMN.select()}, {_LINK.select()}, {_STATUS.select()}
+FROM tickets_boardcolumn c
+LEFT JOIN tickets_columnstatus cs ON cs.column_id = c.id
+LEFT JOIN tickets_status s ON s.id = cs.status_id
+WHERE c.project_id = %s
+ORDER BY c."order", c.id, cs.id
+"""  # noqa: S608 - model metadata only
+
+
+def staff_board(user: Any, key: str, action: str) -> tuple[Project, int]:
+    """The project by key for its staff, and its board's last seq, read in one statement
+    (before any ticket, so events after it are replayed, not missed). Not a member: 404;
+    a customer: 403 (as `get_visible_project` + `require_role`)."""
+    from tickets.permissions import require_role
+
+    row = fetch_one(_BOARD_SQL, {"user": user.pk, "key": key}) if user.is_active else None
+    project = _PROJECT.build(row) if row is not None else None
+    if row is None or project is None or (row[-2] is None and not user.is_superuser):
+        raise NotFound(f"No project {key!r} that you can see.")
+    role = Role.ADMIN if user.is_superuser else row[-2]
+    user.__dict__.setdefault("_helpline_roles", {})[project.pk] = role
+    require_role(user, project, Role.AGENT, action)
+    return project, int(row[-1])
+
+
+def columns_of(project: Project | int) -> list[BoardColumn]:
+    """A project's columns in order, each with its status links (and their statuses) prefetched
+    as `prefetch_related("status_links__status")` would, in one statement."""
+    project_id = project if isinstance(project, int) else project.pk
+    columns: dict[int, BoardColumn] = {}
+    links: dict[int, list[ColumnStatus]] = {}
+    statuses: dict[int, Status] = {}
+    for row in fetch_all(_COLUMNS_SQL, [project_id]):
+        column = columns.get(row[0]) or _COLUMN.build(row)
+        assert column is not None
+        columns[column.pk] = column
+        link = _LINK.build(row, _COLUMN.width)
+        if link is not None:
+            status = statuses.get(link.status_id) or _STATUS.build(row, _COLUMN.width + _LINK.width)
+            assert status is not None
+            statuses[status.pk] = link.status = status
+            links.setdefault(column.pk, []).append(link)
+    for column in columns.values():
+        prefetched = ColumnStatus.objects.filter(column=column)
+        prefetched._result_cache = links.get(column.pk, [])
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        column._prefetched_objects_cache = {"status_links": prefetched}  # type: ignore[attr-defined]
+    return list(columns.values())

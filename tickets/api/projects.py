@@ -6,7 +6,6 @@ import base64
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
@@ -17,7 +16,6 @@ from rest_framework.response import Response
 from config.api import Forbidden, InvalidInput, NotFound
 from config.pagination import cursor_pagination
 from config.rawsql import fetch_all
-from notifications.services import current_seq
 from tickets.api.serializers import (
     ColumnSerializer,
     MemberSerializer,
@@ -31,7 +29,6 @@ from tickets.api.serializers import (
 )
 from tickets.models import (
     BoardColumn,
-    ColumnStatus,
     Membership,
     Project,
     Role,
@@ -41,7 +38,9 @@ from tickets.models import (
 )
 from tickets.permissions import require_role
 from tickets.selectors import (
+    columns_of,
     get_visible_project,
+    staff_board,
     status_counts,
     tickets_by_id,
     visible_projects,
@@ -224,15 +223,6 @@ class StatusDetailView(GenericAPIView[Status]):
 # --- columns and board --------------------------------------------------------------------------
 
 
-def columns_of(project: Project) -> list[BoardColumn]:
-    links = ColumnStatus.objects.select_related("status")
-    return list(
-        BoardColumn.objects.filter(project=project).prefetch_related(
-            Prefetch("status_links", queryset=links)
-        )
-    )
-
-
 def staff_project(request: Request, key: str, action: str) -> Project:
     project = get_visible_project(request.user, key)
     require_role(request.user, project, Role.AGENT, action)
@@ -362,14 +352,13 @@ class BoardView(GenericAPIView[Ticket]):
         ]
     )
     def get(self, request: Request, key: str) -> Response:
-        project = staff_project(request, key, "see the board")
+        project, seq = staff_board(request.user, key, "see the board")
         try:
             limit = int(request.query_params.get("limit", 50))
         except ValueError:
             raise InvalidInput("limit must be a whole number from 1 to 200.") from None
         if not 1 <= limit <= 200:
             raise InvalidInput("limit must be a whole number from 1 to 200.")
-        seq = current_seq(project.pk)  # read first: events after it will be replayed, not missed
         columns = columns_of(project)
         counts = status_counts(project)
         tickets = first_tickets(project, columns, limit)
