@@ -17,11 +17,15 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Expression, F, Func, OuterRef, TextField, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast
 
 # Code points of the OWASP formula triggers: tab, CR, "+", "-", "=", "@" (see writers.neutralise_cell).
 _TRIGGER_CODES = "9, 13, 43, 45, 61, 64"
-_NEUTRALISED = f"CASE WHEN ascii({{x}}) IN ({_TRIGGER_CODES}) THEN '''' || {{x}} ELSE {{x}} END"
+# Every trigger is below "A" (65): most cells start with a letter and stop at the cheaper test.
+_NEUTRALISED = (
+    f"CASE WHEN ascii({{x}}) < 65 AND ascii({{x}}) IN ({_TRIGGER_CODES}) "
+    "THEN '''' || {x} ELSE {x} END"
+)
 # Python's datetime.isoformat() drops an all-zero fraction; to_char always prints six digits.
 _ISO_UTC = (
     "replace(to_char({x} AT TIME ZONE 'UTC', "
@@ -82,15 +86,19 @@ _LIST_EXACT = (
 
 def _list_cell(expression: Any, *, once: bool = False) -> Expression:
     # Each item is neutralised on its own, like writers.format_csv_cell does for lists. Most
-    # lists need nothing: one regexp match finds the rare one with an item to neutralise.
+    # lists need nothing, and one regexp match on the U+001F-joined items proves it: every item
+    # starts the string or follows a U+001F, so no match means no item starts with a trigger.
+    # Only a list that matches is checked for an item holding U+001F itself (exact path).
     return SqlTemplate(
         expression,
         "CASE WHEN cardinality({x}) = 0 THEN NULL "
+        "WHEN array_to_string({x}, E'\\x1f') !~ E'(^|\\x1f)[-=+@\\t\\r]' "
+        "THEN NULLIF(array_to_string({x}, ';'), '') "
         "WHEN strpos(array_to_string({x}, ''), E'\\x1f') > 0 THEN "
         + _LIST_EXACT
-        + " WHEN array_to_string({x}, E'\\x1f') ~ E'(^|\\x1f)[-=+@\\t\\r]' THEN "
+        + " ELSE "
         + _LIST_FAST
-        + " ELSE NULLIF(array_to_string({x}, ';'), '') END",
+        + " END",
         once=once,
     )
 
@@ -100,7 +108,8 @@ def _datetime_text(expression: Any) -> Expression:
 
 
 def _bool_cell(expression: Any) -> Expression:
-    return SqlTemplate(expression, "CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END")
+    # A bool cast to text is "true"/"false" (its COPY output would be "t"/"f"); NULL stays NULL.
+    return SqlTemplate(expression, "({x})::text")
 
 
 def _public_messages() -> Any:
@@ -117,7 +126,14 @@ def _public_messages() -> Any:
 # An export covers one project, so its key is a constant of the query rather than a join per
 # row; project keys are upper-case letters, which no spreadsheet reads as a formula.
 def _ticket_key(project_key: str) -> Expression:
-    return Concat(Value(f"{project_key}-"), Cast("number", TextField()), output_field=TextField())
+    # number is NOT NULL: a plain || (Concat would wrap both sides in COALESCE).
+    return Func(
+        Value(f"{project_key}-"),
+        Cast("number", TextField()),
+        template="(%(expressions)s)",
+        arg_joiner=" || ",
+        output_field=TextField(),
+    )
 
 
 def _project_key(project_key: str) -> Expression:

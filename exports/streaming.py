@@ -38,6 +38,12 @@ def open_export_connection() -> psycopg.Connection[Any]:
     )
     conn.autocommit = True
     conn.execute("SET TIME ZONE 'UTC'")
+    # No parallel workers: with them the planner sorts a parallel heap scan (a full sort of
+    # every row, spilled to temp files) instead of reading ticket_project_created_idx in order
+    # like a raw COPY does, and the workers' CPU comes on top of this session's (measured at
+    # 1M rows: ~0.5 s more PostgreSQL CPU, ~200 MB of temp files). A background job should
+    # take one core, not three.
+    conn.execute("SET max_parallel_workers_per_gather = 0")
     conn.execute("SET application_name = 'helpline-export'")
     return conn
 
@@ -78,13 +84,13 @@ def locked_job_ids(job_ids: Iterable[int]) -> set[int]:
 ROW_END = b',"\r"\n'
 
 
-def _csv_batch(rows: list[Any]) -> bytes:
+def _csv_batch(rows: bytearray) -> bytes:
     # One C-level replace per batch; slicing each row (a psycopg memoryview) cost ~5 us a row.
-    return b"".join(rows).replace(ROW_END, b"\r\n")
+    return bytes(rows).replace(ROW_END, b"\r\n")
 
 
-def _text_batch(rows: list[Any]) -> bytes:
-    data = b"".join(rows)
+def _text_batch(rows: bytearray) -> bytes:
+    data = bytes(rows)
     # COPY's text format escapes backslash, \b \f \n \r \t \v, and nothing else that
     # escape_decode would treat specially (a backslash in the data always arrives doubled).
     if b"\\" in data:
@@ -126,21 +132,25 @@ def copy_batches(
     encode = _csv_batch if fmt == "csv" else _text_batch
     done = 0
     with conn.cursor() as cursor, cursor.copy(plan.copy_sql, plan.copy_params) as copy:
-        batch: list[Any] = []
-        size = 0
-        for data in copy:
-            batch.append(data)
-            size += len(data)
-            if size >= BATCH_BYTES or len(batch) >= batch_rows:
-                done += len(batch)
+        # Each row is appended to one buffer at once: keeping the rows' memoryviews in a list
+        # (each holds a libpq buffer) and joining them cost ~1 us a row, a third of the
+        # worker's CPU. copy.read() is psycopg's iterator without the generator frame.
+        read = copy.read
+        batch = bytearray()
+        rows = 0
+        while data := read():
+            batch += data
+            rows += 1
+            if rows >= batch_rows or len(batch) >= BATCH_BYTES:
+                done += rows
                 chunk = encode(batch)
-                batch = []
-                size = 0
+                batch.clear()
+                rows = 0
                 yield chunk
                 if on_rows is not None:
                     on_rows(done)
-        if batch:
-            done += len(batch)
+        if rows:
+            done += rows
             yield encode(batch)
     if on_rows is not None:
         on_rows(done)

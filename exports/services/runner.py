@@ -29,7 +29,7 @@ from exports.conf import export_setting
 from exports.models import ACTIVE_STATUSES, ExportJob, ExportStatus
 from exports.selectors import copy_plan, export_tickets
 from exports.services.reporting import ExportLost, ProgressReporter, progress_message
-from exports.storage import export_key, get_store
+from exports.storage import BackgroundUpload, export_key, get_store
 from exports.streaming import acquire_job_lock, open_export_connection, stream_rows
 from exports.writers import ExportResult, make_writer, stream_encoded_export
 from notifications.realtime import push_to_user
@@ -260,7 +260,9 @@ def _execute(job: ExportJob, conn: psycopg.Connection[Any]) -> None:
     # Recorded before the first byte, so the watchdog cleans up the right store after a crash.
     ExportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(storage=store.name)
     job.storage = store.name
-    upload = store.begin(key, content_type=writer.content_type, attempt=job.attempts)
+    upload = BackgroundUpload(
+        store.begin(key, content_type=writer.content_type, attempt=job.attempts)
+    )
     try:
         chunks = stream_rows(
             conn, plan, fmt=job.format, on_total=reporter.total, on_rows=reporter.rows

@@ -11,7 +11,7 @@ import pytest
 
 from exports.models import ExportJob, ExportStatus
 from exports.services import request_export, run_export
-from exports.storage import FilesystemStore, S3Store, get_store
+from exports.storage import BackgroundUpload, FilesystemStore, FilesystemUpload, S3Store, get_store
 from exports.tests.bulk import bulk_tickets
 from exports.tests.conftest import S3Server, bucket_keys, incomplete_uploads
 from exports.writers import S3_MIN_PART_SIZE
@@ -107,3 +107,41 @@ def test_filesystem_upload_is_invisible_until_complete(tmp_path: Path) -> None:
     assert store.keys("exports") == []
     with pytest.raises(ValueError, match="escapes"):
         store.path("../../etc/passwd")
+
+
+def test_background_upload_writes_parts_in_order_and_completes(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    upload = BackgroundUpload(store.begin("exports/8/f.csv", content_type="text/csv", attempt=1))
+    parts = [f"part {n};".encode() * (n + 1) for n in range(200)]
+    for part in parts:
+        upload.write(part)
+    upload.complete()
+    assert store.keys("exports") == ["exports/8/f.csv"]
+    assert (tmp_path / "exports/8/f.csv").read_bytes() == b"".join(parts)
+
+
+def test_background_upload_abort_leaves_nothing(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    upload = BackgroundUpload(store.begin("exports/8/f.csv", content_type="text/csv", attempt=1))
+    for _ in range(20):
+        upload.write(b"x" * 65536)
+    upload.abort()
+    assert store.keys("exports") == []
+
+
+def test_background_upload_raises_the_stores_error(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    inner = store.begin("exports/8/f.csv", content_type="text/csv", attempt=1)
+    assert isinstance(inner, FilesystemUpload)
+    inner._file.close()  # type: ignore[union-attr]
+    inner._file = Path("/dev/full").open("wb")  # noqa: SIM115 (a disk that is full)
+    upload = BackgroundUpload(inner)
+    # The thread fails on the first part; a write that finds the error raises it rather than
+    # waiting on a queue nobody empties (with two parts queued, by the fifth write at the latest).
+    with pytest.raises(OSError, match="No space left on device"):
+        for _ in range(5):
+            upload.write(b"x" * (1 << 20))
+    with pytest.raises(OSError, match="No space left on device"):
+        upload.complete()
+    upload.abort()
+    assert store.keys("exports") == []
