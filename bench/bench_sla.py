@@ -319,6 +319,22 @@ def queue_escalations(project: Any, n: int, count: int) -> tuple[list[int], list
             {"ids": ids, "project": project.pk, "b": now - timedelta(hours=1), "now": now},
         )
         escalation_ids = [row[0] for row in cursor.fetchall()]
+        # The bench server runs without autovacuum, and every run rewrites these rows: start from
+        # vacuumed tables, as a desk with autovacuum keeping up would.
+        for table in (
+            "tickets_ticket",
+            "sla_ticketsla",
+            "sla_slaescalation",
+            "sla_slaevent",
+            "tickets_watcher",
+            "tickets_auditlog",
+            "notifications_notification",
+            "notifications_emaildelivery",
+            "notifications_webhookdelivery",
+            "notifications_boardevent",
+            "notifications_boardeventcounter",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {table}")
     return ids, escalation_ids
 
 
@@ -329,6 +345,67 @@ def unqueue_escalations(ids: list[int]) -> None:
             "fr_next_esc_at = NULL WHERE ticket_id = ANY(%s)",
             [ids],
         )
+
+
+ESCALATION_FLOOR = [
+    "UPDATE tickets_ticket SET escalation_level = escalation_level + 1, updated_at = now() "
+    "WHERE id = ANY(%(ids)s)",
+    "UPDATE sla_ticketsla SET fr_esc_level = fr_esc_level + 1, fr_next_esc_at = now(), "
+    "next_check_at = now(), updated_at = now() WHERE ticket_id = ANY(%(ids)s)",
+    "UPDATE sla_slaescalation SET processed_at = now(), outcome = 'escalated', "
+    "notified = '[1, 2, 3]' WHERE id = ANY(%(esc)s)",
+    "INSERT INTO sla_slaevent (ticket_id, project_id, kind, metric, cycle, level, at, "
+    "recorded_at, reason, policy_version, data, delivered_at) SELECT t, %(project)s, "
+    "'escalated', 'first_response', 1, 1, now(), now(), "
+    "'level 1 (agent) for the first response target', 1, %(small)s::jsonb, now() "
+    "FROM unnest(%(ids)s::bigint[]) t",
+    "INSERT INTO tickets_auditlog (project_id, ticket_id, action, payload, request_id, "
+    "created_at) SELECT %(project)s, t, 'ticket.escalated', %(small)s::jsonb, '', now() "
+    "FROM unnest(%(ids)s::bigint[]) t",
+    "INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at) "
+    "SELECT %(project)s, 1000000000 + o, 'sla.escalated', %(small)s::jsonb, t, now() "
+    "FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY x(t, o)",
+    "INSERT INTO notifications_notification (user_id, event_id, kind, project_id, ticket_id, "
+    "title, data, created_at) SELECT u, md5(t::text)::uuid, 'sla.escalated', %(project)s, t, "
+    "'escalated', %(big)s::jsonb, now() FROM unnest(%(ids)s::bigint[]) t, "
+    "unnest(%(users)s::bigint[]) u",
+    "INSERT INTO notifications_emaildelivery (event_id, user_id, kind, to_email, subject, "
+    "context, status, attempts, next_attempt_at, relay_after, last_error, created_at) "
+    "SELECT md5(t::text)::uuid, u, 'sla.escalated', 'x@bench.local', 'escalated', "
+    "%(big)s::jsonb, 'pending', 0, now(), now(), '', now() "
+    "FROM unnest(%(ids)s::bigint[]) t, unnest(%(users)s::bigint[]) u",
+]
+
+
+def escalation_write_floor(project: Any, ids: list[int], escalation_ids: list[int]) -> float:
+    """Seconds for the plainest statements writing what the run wrote (same row counts: tickets,
+    SLA rows, levels, timeline, audit, board events, 3 in-app + 3 e-mail rows per level, with
+    documents of the same size), in one transaction, rolled back: what PostgreSQL alone needs
+    for it on this machine now."""
+    import json
+
+    from django.db import transaction
+
+    from tickets.models import Membership
+
+    users = list(
+        Membership.objects.filter(project=project, role="agent").values_list("user_id", flat=True)
+    )
+    params = {
+        "ids": ids,
+        "esc": escalation_ids,
+        "project": project.pk,
+        "users": users,
+        "small": json.dumps({"old": {"level": 0}, "new": {"level": 1, "role": "agent"}}),
+        "big": json.dumps({"ticket": {"title": "x" * 300}, "headline": "y" * 100}),
+    }
+    with transaction.atomic(), _cursor() as cursor:
+        started = time.perf_counter()
+        for sql in ESCALATION_FLOOR:
+            cursor.execute(sql, params)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
 
 
 def bench_escalations(project: Any, n: int, count: int, chunk: int) -> dict[str, Any]:
@@ -394,8 +471,12 @@ def bench_escalations(project: Any, n: int, count: int, chunk: int) -> dict[str,
     assert result == {"escalated": count, "skipped": 0}, result
     notified = Notification.objects.filter(pk__gt=last_ids[0], kind="sla.escalated").count()
     mailed = EmailDelivery.objects.filter(pk__gt=last_ids[1], kind="sla.escalated").count()
+    floor = escalation_write_floor(project, ids, escalation_ids)
     unqueue_escalations(ids)
     return {
+        "floor_plain_writes_seconds (same row counts, one transaction, rolled back)": round(
+            floor, 3
+        ),
         "escalations": count,
         "seconds": round(seconds, 3),
         "per_escalation_ms": round(seconds * 1000 / count, 4),

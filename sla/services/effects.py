@@ -14,8 +14,15 @@ from notifications.recipients import BatchEvent
 from notifications.services import record_board_events
 from tickets.models import AuditLog, Ticket, Watcher
 
+_PLAIN = (str, int, float, bool, type(None))
+
 
 def _jsonable(value: Any) -> Any:
+    """What a JSON round trip (as record_audit does it) gives; plain flat dicts are copied as is."""
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, _PLAIN) for k, v in value.items()
+    ):
+        return dict(value)
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 

@@ -45,6 +45,7 @@ class EscalationCaches:
     members: dict[tuple[int, str], list[User]] = field(default_factory=dict)
     loads: dict[int, dict[int, int]] = field(default_factory=dict)
     contexts: dict[int, Context] = field(default_factory=dict)
+    policies: dict[int, SlaPolicy] = field(default_factory=dict)
 
     def members_of(self, project_id: int, role: str) -> list[User]:
         key = (project_id, role)
@@ -72,6 +73,13 @@ class EscalationCaches:
             for user_id in missing:
                 loads[user_id] = counts.get(user_id, 0)
         return loads
+
+    def policies_for(self, ids: set[int | None]) -> dict[int, SlaPolicy]:
+        missing = {i for i in ids if i is not None and i not in self.policies}
+        if missing:
+            for policy in SlaPolicy.objects.select_related("calendar").filter(pk__in=missing):
+                self.policies[policy.pk] = policy
+        return self.policies
 
     def context(self, policy: SlaPolicy | None) -> Context:
         if policy is None:
@@ -289,11 +297,14 @@ def process_escalations(
             }
             states = {
                 s.ticket_id: s
-                for s in TicketSla.objects.select_for_update(of=("self",))
-                .select_related("policy", "policy__calendar")
+                for s in TicketSla.objects.select_for_update()
                 .filter(ticket_id__in=ticket_ids)
                 .order_by("ticket_id")
             }
+            # A handful of policies serve the whole chunk: loaded once, not joined per row.
+            policies = caches.policies_for({s.policy_id for s in states.values()})
+            for locked in states.values():
+                locked.policy = policies.get(locked.policy_id) if locked.policy_id else None
             rows = list(
                 SlaEscalation.objects.select_for_update()
                 .filter(pk__in=chunk, processed_at__isnull=True)
