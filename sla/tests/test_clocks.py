@@ -243,5 +243,9 @@ def test_a_move_still_writes_exactly_one_ticket_row(ticket_for, desk, target):
     ticket = ticket_for("critical")
     with CaptureQueriesContext(connection) as queries:
         move_ticket(actor=desk["agent"], ticket_id=ticket.pk, status_key=target)
-    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "tickets_ticket"')]
+    updates = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().startswith(('UPDATE "tickets_ticket"', "UPDATE tickets_ticket "))
+    ]
     assert len(updates) == 1
