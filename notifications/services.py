@@ -15,12 +15,28 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from config.rawsql import fetch_one
 from notifications.models import BoardEvent
 
 
 def project_group(project_id: int) -> str:
     """The channel-layer group of a project's board."""
     return f"board.{project_id}"
+
+
+# Every change runs this: a prepared statement (config/rawsql.py), casts explicit for its
+# server-side parameters.
+_RECORD_EVENT_SQL = """
+WITH next AS (
+    INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s::bigint, 1)
+    ON CONFLICT (project_id) DO UPDATE
+    SET last_seq = notifications_boardeventcounter.last_seq + 1
+    RETURNING last_seq
+)
+INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
+SELECT %s::bigint, next.last_seq, %s::text, %s::jsonb, %s::bigint, now() FROM next
+RETURNING id, seq, created_at
+"""
 
 
 def record_board_event(
@@ -32,22 +48,9 @@ def record_board_event(
     event insert are a single statement.
     """
     payload = json.dumps(data, cls=DjangoJSONEncoder)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH next AS (
-                INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s, 1)
-                ON CONFLICT (project_id) DO UPDATE
-                SET last_seq = notifications_boardeventcounter.last_seq + 1
-                RETURNING last_seq
-            )
-            INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
-            SELECT %s, next.last_seq, %s, %s::jsonb, %s, now() FROM next
-            RETURNING id, seq, created_at
-            """,
-            [project_id, project_id, type, payload, ticket_id],
-        )
-        event_id, seq, created_at = cursor.fetchone()
+    row = fetch_one(_RECORD_EVENT_SQL, [project_id, project_id, type, payload, ticket_id])
+    assert row is not None
+    event_id, seq, created_at = row
     event = BoardEvent(
         id=event_id,
         project_id=project_id,

@@ -10,12 +10,51 @@ from django.utils import timezone
 
 from config.context import current_request
 from config.rawsql import execute
+from tickets.models import AuditLog
 
 _INSERT = """
 INSERT INTO tickets_auditlog
     (project_id, ticket_id, actor_id, action, payload, ip_address, request_id, created_at)
 VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
 """
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _jsonable(value: Any) -> Any:
+    """What a JSON round trip gives; plain flat dicts (most audit payloads) are copied as is."""
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, _PLAIN) for k, v in value.items()
+    ):
+        return dict(value)
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def audit_row(
+    *,
+    actor: Any,
+    action: str,
+    project_id: int | None,
+    ticket_id: int | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditLog:
+    """The (unsaved) audit row of a change; the IP and request id come from the request context.
+    Batch writers (SLA escalations) insert many of these at once; `record_audit` writes one."""
+    facts = current_request.get()
+    return AuditLog(
+        actor_id=actor.pk
+        if actor is not None and getattr(actor, "is_authenticated", False)
+        else None,
+        action=action,
+        project_id=project_id,
+        ticket_id=ticket_id,
+        payload={"old": _jsonable(old or {}), "new": _jsonable(new or {})},
+        ip_address=facts.ip_address,
+        request_id=facts.request_id,
+        created_at=timezone.now(),
+    )
 
 
 def record_audit(
@@ -27,23 +66,23 @@ def record_audit(
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
 ) -> None:
-    """Write the audit row for a change (the IP and request id come from the request context).
+    """Write the audit row for a change in the caller's transaction.
 
     Every change writes one, so it is a single hand-written INSERT (see config/rawsql.py).
     """
-    facts = current_request.get()
-    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-    payload = json.dumps({"old": old or {}, "new": new or {}}, cls=DjangoJSONEncoder)
+    row = audit_row(
+        actor=actor, action=action, project_id=project_id, ticket_id=ticket_id, old=old, new=new
+    )
     execute(
         _INSERT,
         [
-            project_id,
-            ticket_id,
-            actor_id,
-            action,
-            payload,
-            facts.ip_address,
-            facts.request_id,
-            timezone.now(),
+            row.project_id,
+            row.ticket_id,
+            row.actor_id,
+            row.action,
+            json.dumps(row.payload),
+            row.ip_address,
+            row.request_id,
+            row.created_at,
         ],
     )

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from config.rawsql import fetch_all
 from notifications.models import Webhook, WebhookDelivery
 from notifications.payloads import iso
 from notifications.webhooks.signing import new_message_id
@@ -25,11 +26,11 @@ _INSERT_DELIVERIES = """
 INSERT INTO notifications_webhookdelivery
     (webhook_id, message_id, event_type, payload, status, attempts, run_attempts,
      next_attempt_at, relay_after, response_excerpt, error, created_at)
-SELECT w.id, %(msg_id)s, %(kind)s, %(body)s, 'pending', 0, 0,
-       now(), now() + make_interval(secs => %(grace)s), '', '', now()
+SELECT w.id, %(msg_id)s::text, %(kind)s::text, %(body)s::text, 'pending', 0, 0,
+       now(), now() + make_interval(secs => %(grace)s::float8), '', '', now()
 FROM notifications_webhook w
-WHERE w.project_id = %(project_id)s AND w.is_active
-  AND (%(kind)s = ANY(w.events) OR '*' = ANY(w.events))
+WHERE w.project_id = %(project_id)s::bigint AND w.is_active
+  AND (%(kind)s::text = ANY(w.events) OR '*' = ANY(w.events))
 RETURNING id
 """
 
@@ -52,18 +53,17 @@ def record_webhook_event(
     body = event_body(
         msg_id=msg_id, kind=kind, occurred_at=occurred_at or timezone.now(), data=data
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_DELIVERIES,
-            {
-                "msg_id": msg_id,
-                "kind": kind,
-                "body": body,
-                "grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS),
-                "project_id": project_id,
-            },
-        )
-        return [row[0] for row in cursor.fetchall()]
+    rows = fetch_all(
+        _INSERT_DELIVERIES,
+        {
+            "msg_id": msg_id,
+            "kind": kind,
+            "body": body,
+            "grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS),
+            "project_id": project_id,
+        },
+    )
+    return [row[0] for row in rows]
 
 
 _INSERT_MANY = """

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-
-from config.context import current_request
 from notifications.bulk import bulk_insert
 from notifications.recipients import BatchEvent
 from notifications.services import record_board_events
+from tickets.audit import audit_row
 from tickets.models import AuditLog, Ticket, Watcher
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _jsonable(value: Any) -> Any:
-    """What a JSON round trip (as record_audit does it) gives; plain flat dicts are copied as is."""
-    if isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, _PLAIN) for k, v in value.items()
-    ):
-        return dict(value)
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 @dataclass
@@ -42,19 +28,14 @@ class Effects:
     board: dict[int, list[tuple[str, dict[str, Any], int | None]]] = field(default_factory=dict)
 
     def audit(self, *, actor: Any, action: str, ticket: Ticket, old: Any, new: Any) -> None:
-        # As tickets.audit.record_audit writes it (IP and request id from the request context).
-        facts = current_request.get()
         self.audits.append(
-            AuditLog(
-                actor=actor
-                if actor is not None and getattr(actor, "is_authenticated", False)
-                else None,
+            audit_row(
+                actor=actor,
                 action=action,
                 project_id=ticket.project_id,
                 ticket_id=ticket.pk,
-                payload={"old": _jsonable(old or {}), "new": _jsonable(new or {})},
-                ip_address=facts.ip_address,
-                request_id=facts.request_id,
+                old=old,
+                new=new,
             )
         )
 
