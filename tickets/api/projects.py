@@ -327,13 +327,15 @@ def first_tickets(
             continue
         # Per status an ordered index read of `limit + 1` (ticket_board_idx), then the merge:
         # never the whole column sorted, however many tickets it holds.
+        # The limit is written into the statement (a validated int): a prepared generic plan
+        # cannot know a LIMIT parameter and would sort whole columns.
         parts.append(
-            "(SELECT %s AS column_id, x.id FROM unnest(%s::bigint[]) AS st (status_id) "
+            "(SELECT %s AS column_id, x.id FROM unnest(%s::bigint[]) AS st (status_id) "  # noqa: S608
             "CROSS JOIN LATERAL (SELECT t.id, t.rank FROM tickets_ticket t "
             "WHERE t.project_id = %s AND NOT t.is_archived AND t.status_id = st.status_id "
-            "ORDER BY t.rank LIMIT %s) AS x ORDER BY x.rank LIMIT %s)"
+            f"ORDER BY t.rank LIMIT {int(limit) + 1}) AS x ORDER BY x.rank LIMIT {int(limit) + 1})"
         )
-        params += [column.pk, ids, project.pk, limit + 1, limit + 1]
+        params += [column.pk, ids, project.pk]
     by_column: dict[int, list[int]] = {c.pk: [] for c in columns}
     if parts:
         for column_id, ticket_id in fetch_all(" UNION ALL ".join(parts), params):
