@@ -47,12 +47,17 @@ SELECT rank FROM tickets_ticket
 WHERE project_id = %(project)s AND rank < %(rank)s AND id <> %(exclude)s
 ORDER BY rank DESC LIMIT 1
 """
+# A column may show several statuses: its first/last ticket past a rank is found per status on
+# ticket_board_idx (project, status, rank) and the best one kept, never by sorting the column.
 _BOTTOM_SQL = """
 WITH last AS (
-    SELECT rank FROM tickets_ticket
-    WHERE project_id = %(project)s AND status_id = ANY(%(statuses)s) AND NOT is_archived
-      AND id <> %(exclude)s
-    ORDER BY rank DESC LIMIT 1
+    SELECT x.rank FROM unnest(%(statuses)s::bigint[]) AS st (status_id)
+    CROSS JOIN LATERAL (
+        SELECT t.rank FROM tickets_ticket t
+        WHERE t.project_id = %(project)s AND t.status_id = st.status_id AND NOT t.is_archived
+          AND t.id <> %(exclude)s
+        ORDER BY t.rank DESC LIMIT 1) AS x
+    ORDER BY x.rank DESC LIMIT 1
 )
 SELECT l.rank, (SELECT t.rank FROM tickets_ticket t
                 WHERE t.project_id = %(project)s AND t.rank > l.rank AND t.id <> %(exclude)s
@@ -65,10 +70,13 @@ SELECT (SELECT t.rank FROM tickets_ticket t
 WHERE NOT EXISTS (SELECT 1 FROM last)
 """
 _NEXT_IN_COLUMN_SQL = """
-SELECT (SELECT t.id FROM tickets_ticket t
-        WHERE t.project_id = %(project)s AND t.status_id = ANY(%(statuses)s) AND NOT t.is_archived
-          AND t.rank > %(rank)s AND t.id <> %(exclude)s
-        ORDER BY t.rank LIMIT 1),
+SELECT (SELECT x.id FROM unnest(%(statuses)s::bigint[]) AS st (status_id)
+        CROSS JOIN LATERAL (
+            SELECT t.id, t.rank FROM tickets_ticket t
+            WHERE t.project_id = %(project)s AND t.status_id = st.status_id AND NOT t.is_archived
+              AND t.rank > %(rank)s AND t.id <> %(exclude)s
+            ORDER BY t.rank LIMIT 1) AS x
+        ORDER BY x.rank LIMIT 1),
        (SELECT t.rank FROM tickets_ticket t
         WHERE t.project_id = %(project)s AND t.rank > %(rank)s AND t.id <> %(exclude)s
         ORDER BY t.rank LIMIT 1)
