@@ -62,18 +62,18 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.
 
 def wait_until_serving(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     """Gunicorn's master listens before its worker has imported Django: wait for a real answer."""
-    import urllib.request
+    import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"process exited early with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
+            if httpx.get(url, timeout=timeout).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
 
 
