@@ -3,8 +3,8 @@
 On this hardware Django spends ~0.5 ms compiling a multi-join query, several times what
 PostgreSQL needs to answer it. The few statements every move, detail or board read runs are
 therefore written once, in SQL, and their rows are turned into model instances by `ModelColumns`:
-`Model.from_db` (what the ORM itself calls) plus the field converters the compiler would apply
-(JSON arrives as text). Instances behave as ORM-loaded ones: saving, related access and deferred
+the state `Model.from_db` gives (values in the instance's `__dict__`, `_state` not adding) plus the
+field converters the compiler would apply (JSON may arrive as text). Instances behave as ORM-loaded ones: saving, related access and deferred
 fields work. Only hot paths use this; everything else stays ORM.
 """
 
@@ -20,6 +20,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import JSONField, Model
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=Model)
 
@@ -34,6 +35,7 @@ class ModelColumns(Generic[M]):
     fields: list[str] = field(init=False)
     columns: list[str] = field(init=False)
     _converters: list[tuple[int, Callable[[Any], Any]]] = field(init=False)
+    _pk_index: int = field(init=False)
 
     def __post_init__(self) -> None:
         concrete = [f for f in self.model._meta.concrete_fields if f.name not in self.exclude]
@@ -43,6 +45,7 @@ class ModelColumns(Generic[M]):
             (i, _json_loader(f)) for i, f in enumerate(concrete) if isinstance(f, JSONField)
         ]
         object.__setattr__(self, "_converters", converters)
+        object.__setattr__(self, "_pk_index", self.fields.index(self.model._meta.pk.attname))
 
     @property
     def width(self) -> int:
@@ -54,15 +57,26 @@ class ModelColumns(Generic[M]):
 
     def build(self, row: Sequence[Any], offset: int = 0) -> M | None:
         """The instance from `row[offset:offset + width]`; None when its primary key is NULL
-        (the far side of a LEFT JOIN)."""
+        (the far side of a LEFT JOIN).
+
+        What `Model.from_db` gives, without `Model.__init__` (a third of a 250-card board went
+        there): the field values go straight into the instance's `__dict__`, which is where
+        Django keeps them, so excluded fields stay deferred (loaded on access) exactly as with
+        `.only()`. No model here has `pre_init`/`post_init` receivers, the only thing skipped.
+        """
         values = list(row[offset : offset + self.width])
-        pk_index = self.fields.index(self.model._meta.pk.attname)
-        if values[pk_index] is None:
+        if values[self._pk_index] is None:
             return None
         for index, convert in self._converters:
             if values[index] is not None:
                 values[index] = convert(values[index])
-        return self.model.from_db(connection.alias, self.fields, values)
+        instance = self.model.__new__(self.model)
+        instance.__dict__.update(zip(self.fields, values, strict=True))
+        state = ModelState()
+        state.adding = False
+        state.db = connection.alias
+        instance._state = state
+        return instance
 
 
 def _json_loader(json_field: JSONField) -> Callable[[Any], Any]:

@@ -38,6 +38,7 @@ from tickets.models import (
 )
 from tickets.permissions import require_role
 from tickets.selectors import (
+    board_cards,
     columns_of,
     get_visible_project,
     staff_board,
@@ -341,7 +342,8 @@ def first_tickets(
         for column_id, ticket_id in fetch_all(" UNION ALL ".join(parts), params):
             by_column[column_id].append(ticket_id)
     wanted = [tid for ids in by_column.values() for tid in ids]
-    tickets = {t.pk: t for t in tickets_by_id(wanted)}
+    statuses = [link.status for column in columns for link in column.status_links.all()]
+    tickets = board_cards(wanted, project, statuses)
     return {cid: [tickets[i] for i in ids if i in tickets] for cid, ids in by_column.items()}
 
 
