@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import JSONField, Model
 from django.db.models.base import ModelState
 
@@ -74,7 +74,7 @@ class ModelColumns(Generic[M]):
         instance.__dict__.update(zip(self.fields, values, strict=True))
         state = ModelState()
         state.adding = False
-        state.db = connection.alias
+        state.db = DEFAULT_DB_ALIAS  # this module runs on the default connection only
         instance._state = state
         return instance
 

@@ -167,8 +167,12 @@ class FullTicketBuilder:
             project = self.projects[ticket.project_id]
             status = self.statuses[ticket.status_id]
         assert project is not None and status is not None
-        self.projects[project.pk] = ticket.project = project
-        self.statuses[status.pk] = ticket.status = status
+        self.projects[project.pk] = project
+        self.statuses[status.pk] = status
+        # Related objects go straight into the instance's relation cache (what the descriptors'
+        # setters end up doing, minus their checks: the ids already match).
+        cache = ticket._state.fields_cache
+        cache["project"], cache["status"] = project, status
         for (name, _), username in zip(_PEOPLE, row[at : at + len(_PEOPLE)], strict=True):
             user_id = getattr(ticket, f"{name}_id")
             if user_id is not None:
@@ -176,9 +180,9 @@ class FullTicketBuilder:
                 if user is None:
                     user = User.from_db(connection.alias, ["id", "username"], [user_id, username])
                     self.users[user_id] = user
-                setattr(ticket, name, user)
+                cache[name] = user
         at += len(_PEOPLE)
-        Ticket.sla_state.related.set_cached_value(ticket, _SLA.build(row, at))
+        cache["sla_state"] = _SLA.build(row, at)
         return ticket
 
 
