@@ -225,8 +225,8 @@ class StatusDetailView(GenericAPIView[Status]):
 
 
 def staff_project(request: Request, key: str, action: str) -> Project:
-    project = get_visible_project(request.user, key)
-    require_role(request.user, project, Role.AGENT, action)
+    """The project for its staff (404 unseen, 403 customers): the board's own rule."""
+    project, _ = staff_board(request.user, key, action)
     return project
 
 
