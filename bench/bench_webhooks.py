@@ -198,6 +198,7 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
 
     from django.db import transaction
 
+    from config.rawsql import Later
     from notifications import dispatch
     from notifications.models import Webhook, WebhookDelivery
     from notifications.webhooks.outbox import record_webhook_event
@@ -214,7 +215,7 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
     step_ms: dict[str, list[float]] = {"A": [], "B": []}
     current = {"variant": "A"}
 
-    def timed_outbox(**kwargs: Any) -> list[int]:
+    def timed_outbox(**kwargs: Any) -> Later:
         started = time.perf_counter()
         ids = real_outbox(**kwargs)
         step_ms[current["variant"]].append((time.perf_counter() - started) * 1000)

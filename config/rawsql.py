@@ -22,6 +22,8 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import JSONField, Model
 from django.db.models.base import ModelState
 
+from config.db.base import DatabaseWrapper, Deferred
+
 M = TypeVar("M", bound=Model)
 
 
@@ -118,6 +120,16 @@ def _cursor(sql: str, params: Sequence[Any] | dict[str, Any]) -> Iterator[Any]:
         return
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
+    if _backend().deferred:
+        # Queued write-behind statements ride in the same flight as this one (config/db/base.py).
+        sent = _backend().send_deferred((sql, params, True))
+        assert sent is not None
+        try:
+            with connection.wrap_database_errors:
+                yield sent
+        finally:
+            sent.close()
+        return
     started = time.monotonic()
     cursor = _PreparingCursor(connection.connection)
     try:
@@ -153,3 +165,74 @@ def execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
     """Run a statement; returns the affected row count."""
     with _cursor(sql, params) as cursor:
         return int(cursor.rowcount)
+
+
+# --- write-behind ------------------------------------------------------------------------------
+
+
+@contextmanager
+def write_behind() -> Iterator[None]:
+    """Inside this block (and a transaction), `later()` queues its statement instead of running it.
+
+    The queue is sent in one round trip with the next statement the connection runs or with the
+    COMMIT (config/db/base.py): a move's reads go out together, and its writes (the ticket row,
+    audit, board event, webhook outbox) ride with the COMMIT. Errors of queued statements surface
+    where the queue is sent, inside the same transaction.
+    """
+    if not settings.PREPARE_HOT_SQL:
+        yield
+        return
+    backend = _backend()
+    previous = backend.write_behind
+    backend.write_behind = True
+    try:
+        yield
+    finally:
+        backend.write_behind = previous
+
+
+def _backend() -> DatabaseWrapper:
+    """The default connection as what it is: config.db's backend (settings.DATABASES)."""
+    return cast(DatabaseWrapper, connection)
+
+
+class Later:
+    """A statement run now or queued by `write_behind`; its rows once the queue has been sent."""
+
+    def __init__(self, item: Any) -> None:
+        self._item = item
+
+    @property
+    def rows(self) -> list[tuple[Any, ...]]:
+        """The result rows (sending the queue now if the statement is still in it)."""
+        if self._item.rows is None:
+            _backend().send_deferred()
+        rows: list[tuple[Any, ...]] = self._item.rows
+        return rows
+
+    def one(self) -> tuple[Any, ...] | None:
+        rows = self.rows
+        return rows[0] if rows else None
+
+
+def later(
+    sql: str,
+    params: Sequence[Any] | dict[str, Any],
+    *,
+    then: Callable[[list[tuple[Any, ...]]], None] | None = None,
+) -> Later:
+    """Run `sql` now, or inside `write_behind()` queue it for the connection's next flight.
+
+    `then(rows)` is called once the rows are in (at once, or when the queue is sent).
+    """
+    item = Deferred(sql, params, prepare=True, then=then)
+    backend = _backend()
+    if backend.write_behind and backend.in_atomic_block:
+        backend.deferred.append(item)
+        return Later(item)
+    with _cursor(sql, params) as cursor:
+        item.rowcount = int(cursor.rowcount)
+        item.rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    if then is not None:
+        then(item.rows)
+    return Later(item)

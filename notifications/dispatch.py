@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.rawsql import Later
 from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
 from notifications.email import subject_for
 from notifications.models import EmailDelivery, Notification
@@ -101,15 +102,15 @@ def notify_ticket_event(
         email_context=email_context,
         now=now,
     )
-    delivery_ids: list[int] = []
+    deliveries: Later | list[int] = []
     if entry.webhook and kind != "ticket.noted":
         hook_data = dict(base)
         if message is not None:
             hook_data["message"] = message_payload(message)
-        delivery_ids = record_webhook_event(
+        deliveries = record_webhook_event(
             project_id=ticket.project_id, kind=kind, data=hook_data, occurred_at=now
         )
-    _after_commit(notification_ids, email_ids, delivery_ids)
+    _after_commit(notification_ids, email_ids, deliveries)
 
 
 def notify_ticket_events(events: list[BatchEvent]) -> None:
@@ -245,14 +246,14 @@ def notify_project_event(
     """A project-level event with no ticket (e.g. `export.succeeded`) for webhooks and admins."""
     entry = _kind(kind)
     payload = {**jsonable(data), "actor": _actor_name(actor)}
-    delivery_ids: list[int] = []
+    deliveries: Later | list[int] = []
     if entry.webhook:
-        delivery_ids = record_webhook_event(project_id=project_id, kind=kind, data=payload)
+        deliveries = record_webhook_event(project_id=project_id, kind=kind, data=payload)
     notification_ids: list[int] = []
     email_ids: list[int] = []
     if entry.audience == "admins":
         notification_ids, email_ids = _to_admins(kind, project_id, payload, actor)
-    _after_commit(notification_ids, email_ids, delivery_ids)
+    _after_commit(notification_ids, email_ids, deliveries)
 
 
 def notify_project_admins(*, kind: str, project_id: int, data: dict[str, Any]) -> None:
@@ -403,14 +404,23 @@ def _rows_for_people(
 
 
 def _after_commit(
-    notification_ids: list[int], email_ids: list[int], delivery_ids: list[int]
+    notification_ids: list[int], email_ids: list[int], deliveries: Later | list[int]
 ) -> None:
-    """One task per event after commit: push, then fan the e-mails and deliveries out."""
-    if not (notification_ids or email_ids or delivery_ids):
+    """One task per event after commit: push, then fan the e-mails and deliveries out.
+
+    `deliveries` may be a write-behind statement whose rows (the delivery ids) arrive with the
+    COMMIT; they are read in the after-commit hook.
+    """
+    if isinstance(deliveries, list) and not (notification_ids or email_ids or deliveries):
         return
     from notifications.tasks import dispatch_event_task
 
+    def dispatch() -> None:
+        delivery_ids = (
+            deliveries if isinstance(deliveries, list) else [row[0] for row in deliveries.rows]
+        )
+        if notification_ids or email_ids or delivery_ids:
+            dispatch_event_task.delay(notification_ids, email_ids, delivery_ids)
+
     # Robust: a broker outage must not turn a committed change into an error; the relay re-queues.
-    transaction.on_commit(
-        lambda: dispatch_event_task.delay(notification_ids, email_ids, delivery_ids), robust=True
-    )
+    transaction.on_commit(dispatch, robust=True)

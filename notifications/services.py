@@ -15,7 +15,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from config.rawsql import fetch_one
+from config.rawsql import later
 from notifications.models import BoardEvent
 
 
@@ -45,21 +45,22 @@ def record_board_event(
     """Append an event with the project's next seq (call last in the transaction: it serialises).
 
     One round trip: the counter UPSERT (which keeps the counter row locked until commit) and the
-    event insert are a single statement.
+    event insert are a single statement. Inside `rawsql.write_behind()` the statement rides with
+    the transaction's next statement or its COMMIT; the event's id, seq and created_at are set
+    when it has run (always before the after-commit push).
     """
     payload = json.dumps(data, cls=DjangoJSONEncoder)
-    row = fetch_one(_RECORD_EVENT_SQL, [project_id, project_id, type, payload, ticket_id])
-    assert row is not None
-    event_id, seq, created_at = row
     event = BoardEvent(
-        id=event_id,
         project_id=project_id,
-        seq=seq,
         type=type,
         data=json.loads(payload),
         ticket_id=ticket_id,
-        created_at=created_at,
     )
+
+    def stamp(rows: list[tuple[Any, ...]]) -> None:
+        event.id, event.seq, event.created_at = rows[0]
+
+    later(_RECORD_EVENT_SQL, [project_id, project_id, type, payload, ticket_id], then=stamp)
     transaction.on_commit(lambda: push_board_event(event))
     return event
 

@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from config.context import current_request
-from config.rawsql import execute
+from config.rawsql import later
 from tickets.models import AuditLog
 
 _INSERT = """
@@ -68,12 +68,13 @@ def record_audit(
 ) -> None:
     """Write the audit row for a change in the caller's transaction.
 
-    Every change writes one, so it is a single hand-written INSERT (see config/rawsql.py).
+    Every change writes one, so it is a single hand-written INSERT (see config/rawsql.py); inside
+    `rawsql.write_behind()` it rides with the transaction's next statement or its COMMIT.
     """
     row = audit_row(
         actor=actor, action=action, project_id=project_id, ticket_id=ticket_id, old=old, new=new
     )
-    execute(
+    later(
         _INSERT,
         [
             row.project_id,

@@ -19,7 +19,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from config.rawsql import ModelColumns, execute, fetch_all, fetch_one
+from config.rawsql import Later, ModelColumns, fetch_all, fetch_one, later, write_behind
 from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets import ranking
@@ -535,10 +535,14 @@ def move_ticket(
     so two moves never deadlock), re-reads the neighbours' current order, then chooses a rank in
     the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
     move that took the same key makes this one retry with a fresh read.
+
+    Round trips (config/db/base.py): the context, the status and the locked rows go out in one
+    flight, the gap read in a second; the writes (ticket row, audit, board event, outbox) are
+    write-behind and ride with the recipients' read and the COMMIT.
     """
     for attempt in range(MOVE_ATTEMPTS):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), write_behind():
                 ticket, rank_to_check = _move_once(
                     actor=actor,
                     ticket_id=ticket_id,
@@ -582,10 +586,11 @@ _STATUS = ModelColumns(Status, "s")
 _STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
 
 
-def _move_context(actor: Any, ticket_id: int) -> tuple[int, ColumnLayout]:
+def _move_context(actor: Any, context: Later) -> tuple[int, ColumnLayout]:
     """The moved ticket's project id and column layout, once the actor may move it (404 / 403
-    as `get_visible_ticket` + `require_role` answer); takes the shared rank-space lock."""
-    row = fetch_one(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
+    as `get_visible_ticket` + `require_role` answer), from the context statement (which took
+    the shared rank-space lock)."""
+    row = context.one()
     if row is None or not actor.is_active:
         raise NotFound("No such ticket.")
     requester_id, created_by_id, role, project_id, _lock, layout_rows = row
@@ -603,8 +608,11 @@ def _lock_for_move(ids: list[int]) -> dict[int, Ticket]:
     return {t.pk: t for t in (builder.build(row) for row in fetch_all(_MOVE_LOCK_SQL, [ids]))}
 
 
-def _status_by_key(key: Any) -> Status:
-    row = fetch_one(_STATUS_BY_KEY_SQL, [key]) if isinstance(key, str) else None
+def _status_by_key(key: Any, found: Later | None = None) -> Status:
+    """The status of that key (400 if none); `found`: its statement, already on its way."""
+    if found is None and isinstance(key, str):
+        found = later(_STATUS_BY_KEY_SQL, [key])
+    row = found.one() if found is not None else None
     status = _STATUS.build(row) if row is not None else None
     if status is None:
         raise InvalidInput(
@@ -625,14 +633,18 @@ def _move_once(
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
-    project_id, layout = _move_context(actor, ticket_id)
-    for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value is not None and int(value) == ticket_id:
-            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
-    target = _status_by_key(status_key) if status_key is not None else None
+    # One flight: the context (visibility, role, layout, the shared rank-space lock first), the
+    # target status and the locked rows; then checked in that order.
+    context = later(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
+    found = later(_STATUS_BY_KEY_SQL, [status_key]) if isinstance(status_key, str) else None
     locked = _lock_for_move(
         sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)})
     )
+    project_id, layout = _move_context(actor, context)
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        if value is not None and int(value) == ticket_id:
+            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
+    target = _status_by_key(status_key, found) if status_key is not None else None
     ticket = locked.get(ticket_id)
     if ticket is None or ticket.project_id != project_id:
         raise NotFound("No such ticket.")
@@ -705,7 +717,7 @@ def _write_columns(ticket: Ticket, fields: list[str]) -> None:
     assignments = ", ".join(f'"{f.column}" = %s' for f in columns)
     values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in columns]
     sql = f"UPDATE tickets_ticket SET {assignments} WHERE id = %s"  # noqa: S608 - model columns
-    execute(sql, [*values, ticket.pk])
+    later(sql, [*values, ticket.pk])
 
 
 def _gap(

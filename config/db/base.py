@@ -1,0 +1,141 @@
+"""Django's PostgreSQL backend with two additions for the hot paths (ADR 0006).
+
+- **Write-behind statements.** `config.rawsql.later()` queues a statement instead of running it;
+  the queue goes to the server in one flight (psycopg pipeline mode: every statement, one Sync,
+  one round trip) together with the next statement the connection runs, or with the COMMIT.
+  Whatever else runs on the connection (an ORM query, a savepoint) sends the queue first, so
+  statements always execute in the order they were issued and a read always sees the writes
+  before it. A ROLLBACK drops the queue. The price: a deferred statement's error surfaces where
+  the queue is sent (the next statement or the commit), still inside the same transaction.
+- **Health check without a round trip.** Django's `CONN_HEALTH_CHECKS` runs `SELECT 1` at the
+  start of every request. A server that ended the session (restart, `pg_terminate_backend`,
+  idle timeout) has sent its last message and closed the socket, so an idle connection whose
+  socket has anything to read is not reused; checking that is a zero-timeout poll.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from django.db.backends.postgresql import base
+from django.db.backends.utils import debug_transaction
+from psycopg.pq import TransactionStatus
+
+
+@dataclass
+class Deferred:
+    """A queued statement; `rows` holds its result once the queue has been sent."""
+
+    sql: str
+    params: Sequence[Any] | dict[str, Any]
+    prepare: bool
+    then: Callable[[list[tuple[Any, ...]]], None] | None = None
+    rows: list[tuple[Any, ...]] | None = field(default=None, init=False)
+    rowcount: int = field(default=-1, init=False)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: list[Deferred] = []
+        # While on, config.rawsql.later() queues instead of running (config.rawsql.write_behind).
+        self.write_behind = False
+        self.execute_wrappers.append(self._send_deferred_first)
+
+    def _send_deferred_first(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if self.deferred:
+            self.send_deferred()
+        return execute(sql, params, many, context)
+
+    def send_deferred(
+        self,
+        last: tuple[str, Sequence[Any] | dict[str, Any], bool] | None = None,
+        *,
+        commit: bool = False,
+    ) -> psycopg.Cursor[Any] | None:
+        """Send the queue, then `last` (sql, params, prepare) and/or COMMIT, in one round trip.
+
+        Returns the cursor of `last` (its rows already fetched), for the caller to read and close.
+        """
+        queue, self.deferred = self.deferred, []
+        conn = self.connection
+        assert conn is not None
+        started = time.monotonic()
+        sent: list[tuple[psycopg.Cursor[Any], Deferred]] = []
+        last_cursor: psycopg.Cursor[Any] | None = None
+        try:
+            with self.wrap_database_errors, conn.pipeline():
+                for item in queue:
+                    cursor = _cursor_for(conn, item.prepare)
+                    cursor.execute(item.sql, item.params, **_flags(item.prepare))
+                    sent.append((cursor, item))
+                if last is not None:
+                    last_cursor = _cursor_for(conn, last[2])
+                    last_cursor.execute(last[0], last[1], **_flags(last[2]))
+                if commit:
+                    conn.cursor().execute("COMMIT", prepare=False)
+            # The pipeline's Sync has come back: every result is in its cursor.
+            with self.wrap_database_errors:
+                for cursor, item in sent:
+                    item.rowcount = cursor.rowcount
+                    item.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        finally:
+            for cursor, _ in sent:
+                cursor.close()
+            if self.queries_logged:
+                elapsed = f"{time.monotonic() - started:.3f}"
+                statements = [(item.sql, item.params) for item in queue]
+                if last is not None:
+                    statements.append(last[:2])
+                for sql, params in statements:
+                    self.queries_log.append(
+                        {"sql": self.ops.compose_sql(sql, params), "time": elapsed}
+                    )
+        for _, item in sent:
+            if item.then is not None:
+                item.then(item.rows or [])
+        return last_cursor
+
+    def _commit(self) -> None:
+        if self.deferred and self.connection is not None:
+            with debug_transaction(self, "COMMIT"):
+                self.send_deferred(commit=True)
+            return
+        super()._commit()  # type: ignore[misc]  # not in django-stubs
+
+    def _rollback(self) -> None:
+        self.deferred = []
+        super()._rollback()  # type: ignore[misc]  # not in django-stubs
+
+    def _close(self) -> None:
+        self.deferred = []
+        super()._close()  # type: ignore[misc]  # not in django-stubs
+
+    def is_usable(self) -> bool:
+        conn = self.connection
+        if conn is None or conn.closed or conn.broken:
+            return False
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            return super().is_usable()
+        # Idle, so the server has nothing to say unless it ended the session.
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return not poller.poll(0)
+
+
+def _cursor_for(conn: psycopg.Connection[Any], prepare: bool) -> psycopg.Cursor[Any]:
+    # Prepared statements need server-side binding; otherwise the connection's own cursor class
+    # (Django's client-side binding cursor), as Django would run the statement.
+    return psycopg.Cursor(conn) if prepare else conn.cursor()
+
+
+def _flags(prepare: bool) -> dict[str, Any]:
+    # Hot statements are prepared per connection with binary results (config/rawsql.py).
+    return {"prepare": True, "binary": True} if prepare else {}

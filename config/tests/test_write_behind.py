@@ -1,0 +1,123 @@
+"""Write-behind statements (config/db/base.py): queued, sent in order with the next statement or
+the COMMIT, dropped by a ROLLBACK; and the health check that needs no round trip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from config.rawsql import fetch_one, later, write_behind
+
+
+@pytest.fixture
+def scratch(transactional_db: None) -> Iterator[None]:
+    """A session-local table on the default connection (real commits: transactional_db)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE wb (id int PRIMARY KEY, v text NOT NULL)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE wb")
+
+
+def rows() -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, v FROM wb ORDER BY id")
+        return [tuple(r) for r in cursor.fetchall()]
+
+
+INSERT = "INSERT INTO wb (id, v) VALUES (%s, %s) RETURNING id"
+
+
+def test_queued_statements_ride_with_the_commit_and_their_rows_arrive_before_the_hooks(scratch):
+    seen: list[Any] = []
+    with transaction.atomic(), write_behind():
+        first = later(INSERT, [1, "a"], then=lambda r: seen.append(("then", r)))
+        later(INSERT, [2, "b"])
+        assert len(connection.deferred) == 2  # nothing sent yet
+        transaction.on_commit(lambda: seen.append(("hook", first.rows)))
+    assert connection.deferred == []
+    assert seen == [("then", [(1,)]), ("hook", [(1,)])]
+    assert rows() == [(1, "a"), (2, "b")]
+
+
+def test_the_next_statement_sends_the_queue_first_so_reads_see_the_writes(scratch):
+    with transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"])
+        assert fetch_one("SELECT count(*) FROM wb", []) == (1,)  # hand-written read
+        later("UPDATE wb SET v = %s WHERE id = %s", ["b", 1])
+        assert rows() == [(1, "b")]  # an ORM/Django cursor read
+        assert connection.deferred == []
+
+
+def test_reading_a_queued_result_sends_the_queue(scratch):
+    with transaction.atomic(), write_behind():
+        pending = later(INSERT, [7, "x"])
+        assert pending.one() == (7,)
+        assert connection.deferred == []
+
+
+def test_a_rollback_drops_the_queue(scratch):
+    with pytest.raises(RuntimeError), transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"])
+        raise RuntimeError("changed my mind")
+    assert connection.deferred == []
+    assert rows() == []
+
+
+def test_a_failing_queued_statement_fails_the_commit_and_nothing_is_written(scratch):
+    later(INSERT, [1, "a"])  # outside write_behind: runs at once, autocommit
+    with pytest.raises(IntegrityError), transaction.atomic(), write_behind():
+        later(INSERT, [2, "b"])
+        later(INSERT, [1, "duplicate"])
+        transaction.on_commit(lambda: pytest.fail("no commit hook after a failed commit"))
+    assert connection.deferred == []
+    assert rows() == [(1, "a")]  # neither queued insert landed
+    with transaction.atomic(), write_behind():  # the connection is usable afterwards
+        later(INSERT, [3, "c"])
+    assert rows() == [(1, "a"), (3, "c")]
+
+
+def test_outside_write_behind_or_a_transaction_later_runs_at_once(scratch):
+    with transaction.atomic():
+        assert later(INSERT, [1, "a"]).rows == [(1,)]
+        assert connection.deferred == []
+    with write_behind():  # autocommit: nothing to ride with
+        assert later(INSERT, [2, "b"]).rows == [(2,)]
+        assert connection.deferred == []
+    assert rows() == [(1, "a"), (2, "b")]
+
+
+def test_a_savepoint_keeps_the_writes_queued_before_it(scratch):
+    with transaction.atomic(), write_behind():
+        later(INSERT, [1, "kept"])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            later(INSERT, [2, "undone"])
+            raise RuntimeError
+    assert rows() == [(1, "kept")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_health_check_notices_a_session_the_server_ended_without_a_round_trip():
+    other = connections.create_connection("default")
+    try:
+        other.ensure_connection()
+        assert other.is_usable()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        assert other.is_usable()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        deadline = time.monotonic() + 5
+        while other.is_usable() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not other.is_usable()
+        other.health_check_done = False  # as at the start of the next request
+        other.close_if_health_check_failed()
+        assert other.connection is None  # closed, so the next query reconnects
+    finally:
+        other.close()
