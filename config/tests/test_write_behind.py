@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
+from config.db.base import DatabaseWrapper
 from config.rawsql import fetch_one, later, write_behind
+
+
+def backend() -> DatabaseWrapper:
+    return cast(DatabaseWrapper, connection)  # the proxy stands for config.db's backend
 
 
 @pytest.fixture
@@ -37,9 +42,9 @@ def test_queued_statements_ride_with_the_commit_and_their_rows_arrive_before_the
     with transaction.atomic(), write_behind():
         first = later(INSERT, [1, "a"], then=lambda r: seen.append(("then", r)))
         later(INSERT, [2, "b"])
-        assert len(connection.deferred) == 2  # nothing sent yet
+        assert len(backend().deferred) == 2  # nothing sent yet
         transaction.on_commit(lambda: seen.append(("hook", first.rows)))
-    assert connection.deferred == []
+    assert backend().deferred == []
     assert seen == [("then", [(1,)]), ("hook", [(1,)])]
     assert rows() == [(1, "a"), (2, "b")]
 
@@ -50,21 +55,21 @@ def test_the_next_statement_sends_the_queue_first_so_reads_see_the_writes(scratc
         assert fetch_one("SELECT count(*) FROM wb", []) == (1,)  # hand-written read
         later("UPDATE wb SET v = %s WHERE id = %s", ["b", 1])
         assert rows() == [(1, "b")]  # an ORM/Django cursor read
-        assert connection.deferred == []
+        assert backend().deferred == []
 
 
 def test_reading_a_queued_result_sends_the_queue(scratch):
     with transaction.atomic(), write_behind():
         pending = later(INSERT, [7, "x"])
         assert pending.one() == (7,)
-        assert connection.deferred == []
+        assert backend().deferred == []
 
 
 def test_a_rollback_drops_the_queue(scratch):
     with pytest.raises(RuntimeError), transaction.atomic(), write_behind():
         later(INSERT, [1, "a"])
         raise RuntimeError("changed my mind")
-    assert connection.deferred == []
+    assert backend().deferred == []
     assert rows() == []
 
 
@@ -74,7 +79,7 @@ def test_a_failing_queued_statement_fails_the_commit_and_nothing_is_written(scra
         later(INSERT, [2, "b"])
         later(INSERT, [1, "duplicate"])
         transaction.on_commit(lambda: pytest.fail("no commit hook after a failed commit"))
-    assert connection.deferred == []
+    assert backend().deferred == []
     assert rows() == [(1, "a")]  # neither queued insert landed
     with transaction.atomic(), write_behind():  # the connection is usable afterwards
         later(INSERT, [3, "c"])
@@ -84,10 +89,10 @@ def test_a_failing_queued_statement_fails_the_commit_and_nothing_is_written(scra
 def test_outside_write_behind_or_a_transaction_later_runs_at_once(scratch):
     with transaction.atomic():
         assert later(INSERT, [1, "a"]).rows == [(1,)]
-        assert connection.deferred == []
+        assert backend().deferred == []
     with write_behind():  # autocommit: nothing to ride with
         assert later(INSERT, [2, "b"]).rows == [(2,)]
-        assert connection.deferred == []
+        assert backend().deferred == []
     assert rows() == [(1, "a"), (2, "b")]
 
 
@@ -103,6 +108,7 @@ def test_a_savepoint_keeps_the_writes_queued_before_it(scratch):
 @pytest.mark.django_db(transaction=True)
 def test_the_health_check_notices_a_session_the_server_ended_without_a_round_trip():
     other = connections.create_connection("default")
+    assert isinstance(other, DatabaseWrapper)
     try:
         other.ensure_connection()
         assert other.is_usable()
@@ -116,7 +122,7 @@ def test_the_health_check_notices_a_session_the_server_ended_without_a_round_tri
         while other.is_usable() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not other.is_usable()
-        other.health_check_done = False  # as at the start of the next request
+        other.health_check_done = False  # type: ignore[attr-defined]  # as a new request does
         other.close_if_health_check_failed()
         assert other.connection is None  # closed, so the next query reconnects
     finally:
