@@ -192,7 +192,9 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
     with 3 (B), in alternating order (AB, BA, AB, ...) so drift and load land on both alike.
     Per round: median(B) - median(A); reported: the difference of the overall medians and the
     spread of the per-round differences. The outbox step's own time inside the same moves is
-    recorded too (the figure a busy machine blurs least).
+    recorded too (the figure a busy machine blurs least). Inside a move the outbox statement is
+    write-behind (ADR 0006): the step only queues it and its execution rides with the COMMIT, so
+    the whole-move difference is the figure that counts.
     """
     import statistics
 
