@@ -124,23 +124,21 @@ def drain_copy(sql: str, params: tuple[Any, ...] = ()) -> dict[str, float]:
         conn.close()
 
 
-def raw_copy_sql(project_id: int, start: int = 0, count: int | None = None) -> str:
+def raw_copy_sql(project_id: int, *, after: bool = False, through: bool = False) -> str:
     """The floor: the same tickets, in the same order, as the table stores them.
 
-    With `start`/`count`: that contiguous range of them, cut the way the export cuts its ranges
-    (after the boundary row found by position, then a LIMIT), for the K-session comparison.
+    With `after` / `through`: only the rows after the (created_at, id) given as the first two
+    parameters / up to and including the one given as the last two, cut the way the export
+    cuts its ranges, for the K-session comparison.
     """
     where = f"project_id = {int(project_id)} AND NOT is_archived"
-    order = "ORDER BY created_at DESC, id DESC"
-    if start > 0:
-        where += (
-            f" AND (created_at, id) < (SELECT created_at, id FROM tickets_ticket WHERE {where} "
-            f"{order} OFFSET {int(start) - 1} LIMIT 1)"
-        )
-    limit = f" LIMIT {int(count)}" if count is not None else ""
+    if after:
+        where += " AND (created_at, id) < (%s, %s)"
+    if through:
+        where += " AND (created_at, id) >= (%s, %s)"
     return (
-        f"COPY (SELECT {RAW_COLUMNS} FROM tickets_ticket WHERE {where} {order}{limit}) "
-        "TO STDOUT (FORMAT csv)"
+        f"COPY (SELECT {RAW_COLUMNS} FROM tickets_ticket WHERE {where} "
+        "ORDER BY created_at DESC, id DESC) TO STDOUT (FORMAT csv)"
     )
 
 
@@ -148,7 +146,8 @@ def drain_copy_sessions(project_id: int, total: int, sessions: int) -> dict[str,
     """The raw COPY cut into `sessions` contiguous ranges, drained at once, one snapshot.
 
     Not the floor (that is one session, like `drain_copy`): what the same split does to a COPY
-    that formats nothing, so the export's parallel gain can be told from the machine's.
+    that formats nothing, so the export's parallel gain can be told from the machine's. Timed
+    like the export's split: finding the cut rows, importing the snapshot, the COPYs.
     """
     import threading
 
@@ -161,28 +160,38 @@ def drain_copy_sessions(project_id: int, total: int, sessions: int) -> dict[str,
     counts = [0] * len(ranges)
     errors: list[BaseException] = []
     try:
-        conns[0].execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        row = conns[0].execute("SELECT pg_export_snapshot()").fetchone()
+        pids = [conn.info.backend_pid for conn in conns]
+        cpu = sum(_backend_cpu(pid) for pid in pids)
+        started = time.perf_counter()
+        main = conns[0]
+        main.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cuts: list[tuple[Any, ...] | None] = [None]
+        for start, count in ranges[:-1]:
+            cut = main.execute(
+                f"SELECT created_at, id FROM tickets_ticket WHERE project_id = {int(project_id)} "
+                "AND NOT is_archived ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET %s",
+                [start + count - 1],
+            ).fetchone()
+            cuts.append(tuple(cut) if cut else None)
+        cuts.append(None)
+        row = main.execute("SELECT pg_export_snapshot()").fetchone()
         assert row is not None
         for other in conns[1:]:
             other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             other.execute(
                 psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg.sql.Literal(row[0]))
             )
-        pids = [conn.info.backend_pid for conn in conns]
-        cpu = sum(_backend_cpu(pid) for pid in pids)
 
         def drain(index: int) -> None:
-            start, count = ranges[index]
-            last = index == len(ranges) - 1
-            sql = raw_copy_sql(project_id, start, None if last else count)
+            after, through = cuts[index], cuts[index + 1]
+            sql = raw_copy_sql(project_id, after=after is not None, through=through is not None)
+            params = (*(after or ()), *(through or ()))
             try:
-                for _batch, count in read_copy(conns[index], sql):  # as drain_copy reads
+                for _batch, count in read_copy(conns[index], sql, params):  # as drain_copy reads
                     counts[index] += count
             except BaseException as exc:
                 errors.append(exc)
 
-        started = time.perf_counter()
         threads = [threading.Thread(target=drain, args=(i,)) for i in range(1, len(ranges))]
         for thread in threads:
             thread.start()

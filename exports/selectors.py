@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, Expression, F, QuerySet, Subquery
+from django.db.models import BooleanField, Expression, F, QuerySet, Value
 
 from config.api import NotFound
 from exports.columns import COLUMNS
@@ -49,20 +49,36 @@ def export_tickets(
     return apply_ticket_filters(qs, filters, user=user, now=as_of)
 
 
+# A row's place in an ordering that splits: its (key, id) values.
+Boundary = tuple[Any, Any]
+
+
+@dataclass(frozen=True)
+class RangeSplit:
+    """How to cut the ordered rows into contiguous ranges (for reading them on several sessions).
+
+    `boundary_sql(n)` selects the (key, id) of row `n` (0-based) of the ordered rows; run in the
+    export's snapshot it gives the cut points. `copy_sql(after, through)` is the COPY of the rows
+    strictly after the `after` row and up to and including the `through` row (None: from the
+    first row / to the last one), byte for byte the same rows as that stretch of the full COPY.
+    """
+
+    boundary_sql: Callable[[int], tuple[str, tuple[Any, ...]]]
+    copy_sql: Callable[[Boundary | None, Boundary | None], tuple[str, tuple[Any, ...]]]
+
+
 @dataclass(frozen=True)
 class CopyPlan:
     """The statements a run executes: the row count, then the COPY that streams the rows.
 
-    `range_copy(start, count)` compiles the COPY of rows `start` to `start + count` of the
-    same ordered result (`count=None`: to the end), for reading contiguous ranges on several
-    sessions that share one snapshot; None when the ordering does not allow it.
+    `split` is None when the ordering cannot be cut into ranges by a (key, id) comparison.
     """
 
     count_sql: str
     count_params: tuple[Any, ...]
     copy_sql: str
     copy_params: tuple[Any, ...]
-    range_copy: Callable[[int, int | None], tuple[str, tuple[Any, ...]]] | None = None
+    split: RangeSplit | None = None
 
 
 def _alias(index: int) -> str:
@@ -71,39 +87,32 @@ def _alias(index: int) -> str:
     return f"export_col_{index}"
 
 
-class _AfterRow(Expression):
-    """`(key, id)` comes after the one row `boundary` selects, in the (key, id) ordering.
+class _RowCompare(Expression):
+    """`(key, id) <op> (key value, id value)`: a row comparison PostgreSQL can start an index at.
 
-    A row comparison against the boundary subquery: PostgreSQL runs the subquery once (an
-    InitPlan) and, for an indexed key, starts the index scan at the boundary. Only for keys
-    that are never NULL (a NULL key would compare as unknown and drop its row).
+    Only for keys that are never NULL: a NULL key would compare as unknown and drop its row.
     """
 
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, key: Any, pk: Any, boundary: Any, *, descending: bool) -> None:
+    def __init__(self, key: Any, pk: Any, key_value: Any, pk_value: Any, op: str) -> None:
         super().__init__()
-        self.key, self.pk, self.boundary = key, pk, boundary
-        self.descending = descending
+        self.exprs = [key, pk, key_value, pk_value]
+        self.op = op
 
     def get_source_expressions(self) -> list[Any]:
-        return [self.key, self.pk, self.boundary]
+        return list(self.exprs)
 
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        self.key, self.pk, self.boundary = exprs
+        self.exprs = list(exprs)
 
     def as_sql(
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
-        key_sql, key_params = compiler.compile(self.key)
-        pk_sql, pk_params = compiler.compile(self.pk)
-        boundary_sql, boundary_params = compiler.compile(self.boundary)
-        op = "<" if self.descending else ">"
-        return (
-            f"({key_sql}, {pk_sql}) {op} {boundary_sql}",
-            (*key_params, *pk_params, *boundary_params),
-        )
+        compiled = [compiler.compile(expr) for expr in self.exprs]
+        (key, key_p), (pk, pk_p), (key_v, key_vp), (pk_v, pk_vp) = compiled
+        return f"({key}, {pk}) {self.op} ({key_v}, {pk_v})", (*key_p, *pk_p, *key_vp, *pk_vp)
 
 
 # Orderings whose key is never NULL (NOT NULL columns; priority_rank covers every priority the
@@ -155,34 +164,38 @@ def copy_plan(
     inner = ordered.annotate(**annotations).order_by(*ordering).values_list(*aliases)
     inner_sql, params = inner.query.sql_with_params()
 
-    range_copy = None
+    split = None
     key, pk = (name.lstrip("-") for name in ordering)
     descending = ordering[0].startswith("-")
     if key in _NON_NULL_KEYS and pk == "id" and ordering[1].startswith("-") == descending:
+        # In a descending order the rows after a boundary compare below it.
+        after_op, through_op = ("<", ">=") if descending else (">", "<=")
 
-        def range_copy(start: int, count: int | None) -> tuple[str, tuple[Any, ...]]:
+        def boundary_sql(position: int) -> tuple[str, tuple[Any, ...]]:
+            row = ordered.order_by(*ordering).values_list(key, "id")[position : position + 1]
+            sql, row_params = row.query.sql_with_params()
+            return sql, tuple(row_params)
+
+        def range_sql(
+            after: Boundary | None, through: Boundary | None
+        ) -> tuple[str, tuple[Any, ...]]:
             part = ordered.annotate(**annotations)
-            if start > 0:
-                # After the last row of the ranges before: found by position in the same order.
-                boundary = ordered.order_by(*ordering).values_list(key, "id")[start - 1 : start]
-                part = part.filter(
-                    _AfterRow(
-                        F(key),
-                        F("id"),
-                        Subquery(boundary, output_field=BooleanField()),
-                        descending=descending,
+            for bound, op in ((after, after_op), (through, through_op)):
+                if bound is not None:
+                    part = part.filter(
+                        _RowCompare(F(key), F("id"), Value(bound[0]), Value(bound[1]), op)
                     )
-                )
-            part = part.order_by(*ordering).values_list(*aliases)
-            if count is not None:
-                part = part[:count]
-            sql, part_params = part.query.sql_with_params()
+            sql, part_params = (
+                part.order_by(*ordering).values_list(*aliases).query.sql_with_params()
+            )
             return _wrap_copy(sql, aliases, fields, csv=csv), tuple(part_params)
+
+        split = RangeSplit(boundary_sql=boundary_sql, copy_sql=range_sql)
 
     return CopyPlan(
         count_sql=f"SELECT count(*) FROM ({count_sql}) AS c",  # noqa: S608
         count_params=tuple(count_params),
         copy_sql=_wrap_copy(inner_sql, aliases, fields, csv=csv),
         copy_params=tuple(params),
-        range_copy=range_copy,
+        split=split,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -106,6 +107,8 @@ def test_jsonl_ranges_give_the_one_session_bytes(desk: dict[str, Any]) -> None:
 def test_split_rows_covers_every_row_once() -> None:
     assert split_rows(10, 3) == [(0, 4), (4, 3), (7, 3)]
     assert split_rows(2, 5) == [(0, 1), (1, 1)]
+    # The first range, streamed straight to the store, takes a little more than the others.
+    assert split_rows(1_000_000, 2) == [(0, 523_810), (523_810, 476_190)]
     for total in range(1, 40):
         for sessions in range(1, 6):
             ranges = split_rows(total, sessions)
@@ -181,17 +184,18 @@ def test_a_failing_range_fails_the_stream_and_closes_its_sessions(
 ) -> None:
     bulk_tickets(desk["project"], 100, requester=desk["customer"])
     plan = plan_for(desk)
-    assert plan.range_copy is not None
-    good = plan.range_copy
+    assert plan.split is not None
+    good = plan.split.copy_sql
 
-    def broken(start: int, count: int | None) -> tuple[str, tuple[Any, ...]]:
-        sql, params = good(start, count)
-        if start == 0:
+    def broken(after: Any, through: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = good(after, through)
+        if after is None:
             return sql, params
         return sql.replace("SELECT", "SELECT 1/0 AS boom,", 1), params
 
+    split = dataclasses.replace(plan.split, copy_sql=broken)
     with pytest.raises(psycopg.errors.DivisionByZero):
-        read_all(CopyPlan(**{**plan.__dict__, "range_copy": broken}), sessions=2)
+        read_all(dataclasses.replace(plan, split=split), sessions=2)
     assert export_sessions(0) == 0
 
 
