@@ -10,6 +10,7 @@ cancels a half-read COPY without touching Django's connection state.
 from __future__ import annotations
 
 import codecs
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -23,7 +24,7 @@ from psycopg import pq
 from psycopg.abc import Buffer
 from psycopg.generators import fetch_many
 
-from exports.selectors import Boundary, CopyPlan
+from exports.selectors import Boundary, CopyPlan, RangeSplit
 from exports.spool import RangeSpool
 
 # Advisory-lock namespace of export jobs ("EXPT"); the second key is the job id.
@@ -151,29 +152,173 @@ def stream_rows(
     """
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        parallel = sessions > 1 and plan.split is not None
-        if parallel:
+        split = plan.split if sessions > 1 else None
+        if split is None:
+            total = _count(conn, plan)
+            on_total(total)
+            yield from copy_batches(
+                conn, plan, fmt=fmt, on_rows=on_rows, batch_rows=_batch_rows(total)
+            )
+            return
+        min_rows = max(parallel_min_rows, 2)
+        others: list[psycopg.Connection[Any]] = []
+        prefetch: _CutPrefetch | None = None
+        try:
+            estimate = _estimated_rows(conn, plan)
+            if estimate >= min_rows:
+                # Likely parallel: the other sessions join now, and one of them looks for
+                # the cut rows (at the estimate's positions) while this one counts.
+                others = _join_snapshot(conn, sessions - 1)
+                prefetch = _CutPrefetch(others[0], split, split_rows(estimate, sessions))
+                prefetch.start()
             # The count may use as many processes as the ranges will (a parallel scan halves
-            # its time at 1M rows); the COPYs go back to none (see open_export_connection).
+            # its time at 1M rows); the COPYs use none (see open_export_connection).
             conn.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(sessions) - 1}")
-        row = conn.execute(plan.count_sql, plan.count_params).fetchone()
-        total = int(row[0]) if row else 0
-        if parallel:
+            total = _count(conn, plan)
             conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        on_total(total)
-        batch_rows = min(MAX_BATCH_ROWS, max(1, -(-total // 100)))
-        if parallel and total >= max(parallel_min_rows, 2):
+            cuts = prefetch.result(total) if prefetch is not None else None
+            on_total(total)
+            if total < min_rows:
+                _close_all(others)
+                others = []
+                yield from copy_batches(
+                    conn, plan, fmt=fmt, on_rows=on_rows, batch_rows=_batch_rows(total)
+                )
+                return
+            if cuts is None:
+                # The estimate was too far off (or too small to prepare): find them here.
+                cuts = _find_cuts(conn, split, split_rows(total, sessions))
+                if cuts is None:  # positions below the count, in the count's snapshot
+                    raise RuntimeError(f"no cut rows within the {total} counted rows")
+            if not others:
+                others = _join_snapshot(conn, sessions - 1)
+            sessions_taken, others = others, []
             yield from _parallel_batches(
                 conn,
-                plan,
+                split,
+                sessions_taken,
+                cuts,
                 fmt=fmt,
                 total=total,
-                sessions=sessions,
                 on_rows=on_rows,
-                batch_rows=batch_rows,
+                batch_rows=_batch_rows(total),
             )
-        else:
-            yield from copy_batches(conn, plan, fmt=fmt, on_rows=on_rows, batch_rows=batch_rows)
+        finally:
+            if prefetch is not None and prefetch.is_alive():
+                # Failed while the cuts were being looked for: stop that before closing.
+                with suppress(Exception):
+                    prefetch.conn.cancel_safe(timeout=5)
+                prefetch.join(10)
+            _close_all(others)
+
+
+def _batch_rows(total: int) -> int:
+    return min(MAX_BATCH_ROWS, max(1, -(-total // 100)))
+
+
+def _count(conn: psycopg.Connection[Any], plan: CopyPlan) -> int:
+    row = conn.execute(plan.count_sql, plan.count_params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _estimated_rows(conn: psycopg.Connection[Any], plan: CopyPlan) -> int:
+    """The planner's guess of the row count (EXPLAIN of the count: no rows read)."""
+    row = conn.execute(f"EXPLAIN (FORMAT JSON) {plan.count_sql}", plan.count_params).fetchone()
+    if row is None:
+        return 0
+    document = row[0]
+    if isinstance(document, str):
+        document = json.loads(document)
+    best = 0
+    nodes = [document[0]["Plan"]]
+    while nodes:  # the count's input: the largest estimate below the aggregate
+        node = nodes.pop()
+        best = max(best, int(node.get("Plan Rows", 0)))
+        nodes.extend(node.get("Plans", ()))
+    return best
+
+
+def _join_snapshot(conn: psycopg.Connection[Any], count: int) -> list[psycopg.Connection[Any]]:
+    """`count` new sessions in transactions that import this one's snapshot."""
+    row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+    assert row is not None
+    statement = psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg.sql.Literal(row[0]))
+    others: list[psycopg.Connection[Any]] = []
+    try:
+        for _ in range(count):
+            other = open_export_connection()
+            others.append(other)
+            other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            other.execute(statement)
+    except BaseException:
+        _close_all(others)
+        raise
+    return others
+
+
+def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
+    for other in conns:
+        with suppress(Exception):
+            other.close()
+
+
+def _find_cuts(
+    conn: psycopg.Connection[Any], split: RangeSplit, ranges: list[tuple[int, int]]
+) -> list[Boundary | None] | None:
+    """[None, last row of each range but the last, None]; None if a position is past the end.
+
+    Each range ends at a row found by its position, so the ranges are compared against fixed
+    (key, id) values: no LIMIT (whose plan formats above the sort, ~10% more CPU) and no
+    boundary subquery repeated in every range.
+    """
+    cuts: list[Boundary | None] = [None]
+    for start, count in ranges[:-1]:
+        sql, params = split.boundary_sql(start + count - 1)
+        cut = conn.execute(sql, params).fetchone()
+        if cut is None:
+            return None
+        cuts.append((cut[0], cut[1]))
+    cuts.append(None)
+    return cuts
+
+
+class _CutPrefetch(threading.Thread):
+    """Finds the cut rows at estimated positions on another session while the count runs."""
+
+    # Estimated cuts are kept if each is within this share of a range of where exact ones
+    # would be (the ranges stay balanced enough); otherwise they are found again, exactly.
+    TOLERANCE = 0.2
+
+    def __init__(
+        self, conn: psycopg.Connection[Any], split: RangeSplit, ranges: list[tuple[int, int]]
+    ) -> None:
+        super().__init__(name="export-cuts", daemon=True)
+        self.conn, self.split, self.ranges = conn, split, ranges
+        self.cuts: list[Boundary | None] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.cuts = _find_cuts(self.conn, self.split, self.ranges)
+        except BaseException as exc:  # raised by result(), on the export's thread
+            self.error = exc
+
+    def result(self, total: int) -> list[Boundary | None] | None:
+        """The cuts, if close enough to the exact positions for `total` rows; else None."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        sessions = len(self.ranges)
+        exact = split_rows(total, sessions)
+        if self.cuts is None or len(exact) != sessions:
+            return None
+        slack = self.TOLERANCE * total / sessions
+        for (start, count), (want_start, want_count) in zip(
+            self.ranges[:-1], exact[:-1], strict=True
+        ):
+            if abs((start + count) - (want_start + want_count)) > slack:
+                return None
+        return self.cuts
 
 
 def copy_batches(
@@ -314,53 +459,27 @@ class _RangeReader(threading.Thread):
 
 def _parallel_batches(
     conn: psycopg.Connection[Any],
-    plan: CopyPlan,
+    split: RangeSplit,
+    others: list[psycopg.Connection[Any]],
+    cuts: list[Boundary | None],
     *,
     fmt: str,
     total: int,
-    sessions: int,
     on_rows: Callable[[int], None],
     batch_rows: int,
 ) -> Iterator[bytes]:
-    """The rows in contiguous ranges read at once on `sessions` sessions, yielded in order.
+    """The rows in contiguous ranges read at once on this and the `others` sessions, in order.
 
-    The other sessions import this transaction's snapshot (`pg_export_snapshot()`), so every
-    range sees exactly the rows the count saw; the ordering is total (ties by id), so the
-    ranges meet without a gap or an overlap. This session streams the first range; each later
-    range is read meanwhile into a spool and played back in its turn. A range's failure is
-    raised here; stopping (an error, the run lost) cancels the other sessions' COPYs.
+    The other sessions imported this transaction's snapshot (`pg_export_snapshot()`), so every
+    range sees exactly the rows the count saw; the ordering is total (ties by id), so ranges
+    cut at (key, id) values meet without a gap or an overlap. This session streams the first
+    range; each later range is read meanwhile into a spool and played back in its turn. A
+    range's failure is raised here; stopping (an error, the run lost) cancels the other
+    sessions' COPYs. The other sessions are closed when this ends.
     """
-    split = plan.split
-    assert split is not None
-    ranges = split_rows(total, sessions)
-    # Each range ends at a row found by its position (the last of the range), so the ranges
-    # are compared against fixed (key, id) values: no LIMIT (whose plan formats above the sort,
-    # ~10% more CPU) and no boundary subquery repeated in every range.
-    cuts: list[Boundary | None] = [None]
-    for start, count in ranges[:-1]:
-        sql, params = split.boundary_sql(start + count - 1)
-        cut = conn.execute(sql, params).fetchone()
-        assert cut is not None
-        cuts.append((cut[0], cut[1]))
-    cuts.append(None)
-    row = conn.execute("SELECT pg_export_snapshot()").fetchone()
-    assert row is not None
-    snapshot = str(row[0])
     readers: list[_RangeReader] = []
     try:
-        for index in range(1, len(ranges)):
-            other = open_export_connection()
-            try:
-                # Imported here, while the exporting transaction is certainly still open.
-                other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                other.execute(
-                    psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
-                        psycopg.sql.Literal(snapshot)
-                    )
-                )
-            except BaseException:
-                other.close()
-                raise
+        for index, other in enumerate(others, start=1):
             sql, params = split.copy_sql(cuts[index], cuts[index + 1])
             readers.append(
                 _RangeReader(
@@ -403,3 +522,4 @@ def _parallel_batches(
         for reader in readers:
             reader.stop()
             reader.spool.discard()
+        _close_all(others)

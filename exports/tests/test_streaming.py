@@ -120,20 +120,39 @@ def test_split_rows_covers_every_row_once() -> None:
 
 
 def test_small_exports_stay_on_one_session(desk: dict[str, Any], monkeypatch: Any) -> None:
+    import exports.streaming
+
     bulk_tickets(desk["project"], 30, requester=desk["customer"])
     plan = plan_for(desk)
-    opened = []
-    original = open_export_connection
+    parallel_runs = []
+    original = exports.streaming._parallel_batches
 
-    def counting() -> Any:
-        opened.append(1)
-        return original()
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        parallel_runs.append(1)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr("exports.streaming.open_export_connection", counting)
-    read_all(plan, sessions=2, parallel_min_rows=31)
-    assert opened == []
-    read_all(plan, sessions=2, parallel_min_rows=30)
-    assert opened == [1]
+    monkeypatch.setattr(exports.streaming, "_parallel_batches", counting)
+    one = read_all(plan, sessions=1)["data"]
+    assert read_all(plan, sessions=2, parallel_min_rows=31)["data"] == one
+    assert parallel_runs == []
+    assert read_all(plan, sessions=2, parallel_min_rows=30)["data"] == one
+    assert parallel_runs == [1]
+    assert export_sessions(0) == 0
+
+
+def test_cuts_found_at_a_wrong_estimate_are_found_again(
+    desk: dict[str, Any], monkeypatch: Any
+) -> None:
+    bulk_tickets(desk["project"], 400, requester=desk["customer"])
+    plan = plan_for(desk)
+    one = read_all(plan, sessions=1)["data"]
+    for estimate in (1_000_000, 2, 401, 150):
+        # Past the end, below the parallel minimum, one past the count, far below the middle.
+        monkeypatch.setattr("exports.streaming._estimated_rows", lambda *_, e=estimate: e)
+        got = read_all(plan, sessions=3, parallel_min_rows=10)
+        assert got["data"] == one
+        assert got["total"] == 400
+        assert export_sessions(0) == 0
 
 
 def test_every_range_reads_the_counted_snapshot(desk: dict[str, Any], monkeypatch: Any) -> None:
