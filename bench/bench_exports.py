@@ -5,14 +5,17 @@
 
 For each size, a project is seeded once (INSERT ... SELECT generate_series) in its own database
 (`helpline_bench_exports`). Then, alternating so both see the same machine load:
-- raw COPY: `COPY (SELECT <the ticket columns> ... ORDER BY created_at DESC, id DESC) TO STDOUT
-  (FORMAT csv)` read by a psycopg client and thrown away: the floor nothing can beat;
-- export: POST-equivalent `request_export`, run by a real Celery worker (prefork, one process)
-  into the file system; its time is the job's own `finished_at - started_at` (claim, count, COPY,
-  neutralisation, CRLF, SHA-256, file write, outcome), the wall time is reported too.
-The worker's pool process has its peak RSS reset (/proc/PID/clear_refs) before each export; its
-growth is VmHWM after minus VmRSS before. Targets: >= 250k rows/s, >= 0.65x raw COPY, RSS growth
-<= 50 MB and flat from 100k to 1M.
+- raw COPY (the floor): `COPY (SELECT <the ticket columns> ... ORDER BY created_at DESC, id DESC)
+  TO STDOUT (FORMAT csv)` on ONE session, read by the export's own read loop
+  (`exports.streaming.read_copy`) and thrown away: the floor the ratio is taken against;
+- with `--sessions K` > 1 (default: EXPORT_PARALLEL_SESSIONS, 2), also that raw COPY cut into K
+  ranges the way the export cuts them, on K sessions in one snapshot: reported beside the floor
+  (`export_vs_raw_copy_k_sessions`), never instead of it;
+- the export's own COPY on one session, drained the same way (what the SQL formatting costs);
+- export: POST-equivalent `request_export`, run by a real Celery worker (prefork, one process,
+  EXPORT_PARALLEL_SESSIONS=K) into the file system; its time is the job's own
+  `finished_at - started_at` (claim, count, cuts, COPYs, neutralisation, CRLF, SHA-256, file
+  write and fsync, outcome), the wall time is reported too.
 """
 
 from __future__ import annotations
