@@ -268,7 +268,7 @@ def _find_cuts(
     """[None, last row of each range but the last, None]; None if a position is past the end.
 
     Each range ends at a row found by its position, so the ranges are compared against fixed
-    (key, id) values: no LIMIT (whose plan formats above the sort, ~10% more CPU) and no
+    (key, id) values: no LIMIT (whose plan formats above the sort: 10-20% more CPU a row) and no
     boundary subquery repeated in every range.
     """
     cuts: list[Boundary | None] = [None]
