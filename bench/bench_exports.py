@@ -5,14 +5,17 @@
 
 For each size, a project is seeded once (INSERT ... SELECT generate_series) in its own database
 (`helpline_bench_exports`). Then, alternating so both see the same machine load:
-- raw COPY: `COPY (SELECT <the ticket columns> ... ORDER BY created_at DESC, id DESC) TO STDOUT
-  (FORMAT csv)` read by a psycopg client and thrown away: the floor nothing can beat;
-- export: POST-equivalent `request_export`, run by a real Celery worker (prefork, one process)
-  into the file system; its time is the job's own `finished_at - started_at` (claim, count, COPY,
-  neutralisation, CRLF, SHA-256, file write, outcome), the wall time is reported too.
-The worker's pool process has its peak RSS reset (/proc/PID/clear_refs) before each export; its
-growth is VmHWM after minus VmRSS before. Targets: >= 250k rows/s, >= 0.65x raw COPY, RSS growth
-<= 50 MB and flat from 100k to 1M.
+- raw COPY (the floor): `COPY (SELECT <the ticket columns> ... ORDER BY created_at DESC, id DESC)
+  TO STDOUT (FORMAT csv)` on ONE session, read by the export's own read loop
+  (`exports.streaming.read_copy`) and thrown away: the floor the ratio is taken against;
+- with `--sessions K` > 1 (default: EXPORT_PARALLEL_SESSIONS, 2), also that raw COPY cut into K
+  ranges the way the export cuts them, on K sessions in one snapshot: reported beside the floor
+  (`export_vs_raw_copy_k_sessions`), never instead of it;
+- the export's own COPY on one session, drained the same way (what the SQL formatting costs);
+- export: POST-equivalent `request_export`, run by a real Celery worker (prefork, one process,
+  EXPORT_PARALLEL_SESSIONS=K) into the file system; its time is the job's own
+  `finished_at - started_at` (claim, count, cuts, COPYs, neutralisation, CRLF, SHA-256, file
+  write and fsync, outcome), the wall time is reported too.
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def _backend_cpu(pid: int) -> float:
 
 def drain_copy(sql: str, params: tuple[Any, ...] = ()) -> dict[str, float]:
     """Run a COPY to a client that throws the rows away: wall time, rows, bytes, backend CPU."""
-    from exports.streaming import open_export_connection
+    from exports.streaming import open_export_connection, read_copy
 
     conn = open_export_connection()
     rows = size = 0
@@ -109,13 +112,11 @@ def drain_copy(sql: str, params: tuple[Any, ...] = ()) -> dict[str, float]:
         pid = conn.info.backend_pid
         cpu = _backend_cpu(pid)
         started = time.perf_counter()
-        with conn.cursor() as cursor, cursor.copy(sql, params) as copy:
-            # Read the way exports.streaming.copy_batches does (copy.read(), no iterator frame),
-            # so the floor is not slowed by a client loop the export does not pay.
-            read = copy.read
-            while data := read():
-                rows += 1
-                size += len(data)
+        # Read the way the export reads (exports.streaming.read_copy, the same batches), so the
+        # floor is neither slowed nor sped up by a client loop the export does not share.
+        for batch, count in read_copy(conn, sql, params):
+            rows += count
+            size += len(batch)
         return {
             "seconds": time.perf_counter() - started,
             "rows": rows,
@@ -126,12 +127,93 @@ def drain_copy(sql: str, params: tuple[Any, ...] = ()) -> dict[str, float]:
         conn.close()
 
 
-def raw_copy_sql(project_id: int) -> str:
-    """The floor: the same tickets, in the same order, as the table stores them."""
+def raw_copy_sql(project_id: int, *, after: bool = False, through: bool = False) -> str:
+    """The floor: the same tickets, in the same order, as the table stores them.
+
+    With `after` / `through`: only the rows after the (created_at, id) given as the first two
+    parameters / up to and including the one given as the last two, cut the way the export
+    cuts its ranges, for the K-session comparison.
+    """
+    where = f"project_id = {int(project_id)} AND NOT is_archived"
+    if after:
+        where += " AND (created_at, id) < (%s, %s)"
+    if through:
+        where += " AND (created_at, id) >= (%s, %s)"
     return (
-        f"COPY (SELECT {RAW_COLUMNS} FROM tickets_ticket WHERE project_id = {int(project_id)} "
-        "AND NOT is_archived ORDER BY created_at DESC, id DESC) TO STDOUT (FORMAT csv)"
+        f"COPY (SELECT {RAW_COLUMNS} FROM tickets_ticket WHERE {where} "
+        "ORDER BY created_at DESC, id DESC) TO STDOUT (FORMAT csv)"
     )
+
+
+def drain_copy_sessions(project_id: int, total: int, sessions: int) -> dict[str, float]:
+    """The raw COPY cut into `sessions` contiguous ranges, drained at once, one snapshot.
+
+    Not the floor (that is one session, like `drain_copy`): what the same split does to a COPY
+    that formats nothing, so the export's parallel gain can be told from the machine's. Timed
+    like the export's split: finding the cut rows, importing the snapshot, the COPYs.
+    """
+    import threading
+
+    import psycopg.sql
+
+    from exports.streaming import open_export_connection, read_copy, split_rows
+
+    ranges = split_rows(total, sessions)
+    conns = [open_export_connection() for _ in ranges]
+    counts = [0] * len(ranges)
+    errors: list[BaseException] = []
+    try:
+        pids = [conn.info.backend_pid for conn in conns]
+        cpu = sum(_backend_cpu(pid) for pid in pids)
+        started = time.perf_counter()
+        main = conns[0]
+        main.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cuts: list[tuple[Any, ...] | None] = [None]
+        for start, count in ranges[:-1]:
+            cut = main.execute(
+                f"SELECT created_at, id FROM tickets_ticket WHERE project_id = {int(project_id)} "
+                "AND NOT is_archived ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET %s",
+                [start + count - 1],
+            ).fetchone()
+            cuts.append(tuple(cut) if cut else None)
+        cuts.append(None)
+        row = main.execute("SELECT pg_export_snapshot()").fetchone()
+        assert row is not None
+        for other in conns[1:]:
+            other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            other.execute(
+                psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg.sql.Literal(row[0]))
+            )
+
+        def drain(index: int) -> None:
+            after, through = cuts[index], cuts[index + 1]
+            sql = raw_copy_sql(project_id, after=after is not None, through=through is not None)
+            params = (*(after or ()), *(through or ()))
+            try:
+                for _batch, count in read_copy(conns[index], sql, params):  # as drain_copy reads
+                    counts[index] += count
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=drain, args=(i,)) for i in range(1, len(ranges))]
+        for thread in threads:
+            thread.start()
+        drain(0)
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        if errors:
+            raise errors[0]
+        if sum(counts) != total:
+            raise RuntimeError(f"ranges gave {sum(counts)} rows, expected {total}")
+        return {
+            "seconds": seconds,
+            "rows": total,
+            "db_cpu": sum(_backend_cpu(pid) for pid in pids) - cpu,
+        }
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 def export_copy_plan(project: Any, requester: Any) -> Any:
@@ -159,7 +241,7 @@ def read_status(pid: int) -> dict[str, int]:
 class Worker:
     """A real Celery worker (prefork, concurrency 1) on the benchmark database and queue."""
 
-    def __init__(self, media_root: str) -> None:
+    def __init__(self, media_root: str, sessions: int) -> None:
         self.log = Path(tempfile.mkstemp(prefix="bench-exports-worker-", suffix=".log")[1])
         env = child_env(
             MEDIA_ROOT=media_root,
@@ -169,6 +251,7 @@ class Worker:
             CELERY_RESULT_BACKEND=os.environ["REDIS_URL"],
             DJANGO_SETTINGS_MODULE="config.settings",
             LOG_LEVEL="INFO",
+            EXPORT_PARALLEL_SESSIONS=str(sessions),
         )
         self.proc = subprocess.Popen(
             [
@@ -247,9 +330,10 @@ def run_export(project: Any, requester: Any, fmt: str, pool_pid: int | None) -> 
 
 
 def measure(
-    key: str, project: Any, count: int, reps: int, requester: Any, pool_pid: int
+    key: str, project: Any, count: int, reps: int, requester: Any, pool_pid: int, sessions: int
 ) -> dict[str, Any]:
     raw: list[dict[str, float]] = []
+    raw_k: list[dict[str, float]] = []
     db_only: list[dict[str, float]] = []
     export_s: list[float] = []
     wall_s: list[float] = []
@@ -258,13 +342,21 @@ def measure(
     plan = export_copy_plan(project, requester)
     for rep in range(reps):
         raw.append(drain_copy(raw_copy_sql(project.pk)))
+        if sessions > 1:
+            raw_k.append(drain_copy_sessions(project.pk, count, sessions))
         db_only.append(drain_copy(plan.copy_sql, plan.copy_params))
         run = run_export(project, requester, "csv", pool_pid)
         export_s.append(run["seconds"])
         wall_s.append(run["wall_seconds"])
         growth.append(run["rss_growth_bytes"])
+        k_note = (
+            f"raw COPY on {sessions} sessions {count / raw_k[-1]['seconds']:,.0f} rows/s, "
+            if raw_k
+            else ""
+        )
         print(
-            f"{key} rep {rep + 1}/{reps}: raw COPY {count / raw[-1]['seconds']:,.0f} rows/s, "
+            f"{key} rep {rep + 1}/{reps}: raw COPY (floor) {count / raw[-1]['seconds']:,.0f} "
+            f"rows/s, {k_note}"
             f"export's COPY alone {count / db_only[-1]['seconds']:,.0f} rows/s, "
             f"export {run['rows'] / run['seconds']:,.0f} rows/s, "
             f"RSS +{run['rss_growth_bytes'] / 2**20:.1f} MiB",
@@ -302,7 +394,17 @@ def measure(
             "ratio_0_65": export_rate / raw_rate >= 0.65,
             "rss_growth_50mb": max(growth) <= 50 * 10**6,
         },
+        export_sessions=sessions,
+        floor="raw COPY on one session (raw_copy_*); export_vs_raw_copy is against it",
     )
+    if raw_k:
+        raw_k_rate = count / median(raw_k, "seconds")
+        result.update(
+            raw_copy_k_sessions_ms=summarise([r["seconds"] * 1000 for r in raw_k]),
+            raw_copy_k_sessions_rows_per_s=round(raw_k_rate),
+            db_cpu_s_raw_copy_k_sessions=round(median(raw_k, "db_cpu"), 3),
+            export_vs_raw_copy_k_sessions=round(export_rate / raw_k_rate, 3),
+        )
     return result
 
 
@@ -310,13 +412,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="also 1M tickets")
     parser.add_argument("--reps", type=int, default=5, help="raw/export pairs per size")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=None,
+        help="EXPORT_PARALLEL_SESSIONS for the worker (default: the export default); above 1 "
+        "the raw COPY is also measured cut into as many ranges (reported next to the floor)",
+    )
     args = parser.parse_args()
     setup_django()
+    from exports.conf import export_setting
+
+    sessions = args.sessions or int(export_setting("EXPORT_PARALLEL_SESSIONS"))
     from tickets.models import User
 
     sizes = ["100k", "1M"] if args.full else ["100k"]
     media_root = tempfile.mkdtemp(prefix="bench-exports-media-")
-    worker = Worker(media_root)
+    worker = Worker(media_root, sessions)
     figures: dict[str, Any] = {"sizes_run": sizes, "storage": "filesystem", "format": "csv"}
     try:
         projects = {key: seed(KEYS[key], SIZES[key]) for key in sizes}
@@ -326,7 +438,9 @@ def main() -> int:
         pool_pid = run_export(warm, requester, "csv", None)["worker_pid"]
         for key in sizes:
             reps = args.reps if SIZES[key] <= 100_000 else max(2, args.reps // 2)
-            figures[key] = measure(key, projects[key], SIZES[key], reps, requester, pool_pid)
+            figures[key] = measure(
+                key, projects[key], SIZES[key], reps, requester, pool_pid, sessions
+            )
     finally:
         worker.stop()
         shutil.rmtree(media_root, ignore_errors=True)
@@ -341,6 +455,12 @@ def main() -> int:
             f"worker RSS growth max {f['worker_rss_growth_mib_max']} MiB; "
             f"JSONL {f['export_jsonl_rows_per_s']:,} rows/s"
         )
+        if "raw_copy_k_sessions_rows_per_s" in f:
+            print(
+                f"{key}: (export on {sessions} sessions; the floor above is one session) raw COPY "
+                f"on {sessions} sessions {f['raw_copy_k_sessions_rows_per_s']:,} rows/s, "
+                f"export vs it {f['export_vs_raw_copy_k_sessions']}x"
+            )
     return 0
 
 

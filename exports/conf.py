@@ -31,6 +31,12 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_MAX_ACTIVE_PER_USER": 3,
     # How long a run waits for a dying predecessor's database session to let go of the job.
     "EXPORT_LOCK_WAIT_SECONDS": 10,
+    # Database sessions one export reads its rows on at once (contiguous ranges of the ordered
+    # rows in one shared snapshot; PostgreSQL formats the cells, so this is its CPU in
+    # parallel). 1 reads on the job's own session only. At most the database's spare cores.
+    "EXPORT_PARALLEL_SESSIONS": 2,
+    # Exports with fewer rows than this read on one session (opening sessions costs more).
+    "EXPORT_PARALLEL_MIN_ROWS": 20_000,
 }
 
 

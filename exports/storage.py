@@ -114,15 +114,26 @@ def export_key(job_id: int, filename: str) -> str:
 
 
 class FilesystemUpload:
+    # Written data is flushed to disk every this many bytes, on the writing thread (the
+    # upload thread, see BackgroundUpload), so the fsync in complete() has little left to
+    # wait for: measured, 0.16-0.18 s for a 287 MB file at the end of the run otherwise.
+    SYNC_EVERY = 16 * 1024 * 1024
+
     def __init__(self, final: Path, attempt: int) -> None:
         self._final = final
         self._partial = final.with_name(f"{final.name}.partial-{attempt}")
         final.parent.mkdir(parents=True, exist_ok=True)
         self._file: BinaryIO | None = self._partial.open("wb")
+        self._unsynced = 0
 
     def write(self, part: bytes) -> None:
         assert self._file is not None, "write() after complete() or abort()"
         self._file.write(part)
+        self._unsynced += len(part)
+        if self._unsynced >= self.SYNC_EVERY:
+            self._file.flush()
+            os.fdatasync(self._file.fileno())
+            self._unsynced = 0
 
     def complete(self) -> None:
         assert self._file is not None, "complete() twice"

@@ -265,7 +265,13 @@ def _execute(job: ExportJob, conn: psycopg.Connection[Any]) -> None:
     )
     try:
         chunks = stream_rows(
-            conn, plan, fmt=job.format, on_total=reporter.total, on_rows=reporter.rows
+            conn,
+            plan,
+            fmt=job.format,
+            on_total=reporter.total,
+            on_rows=reporter.rows,
+            sessions=int(export_setting("EXPORT_PARALLEL_SESSIONS")),
+            parallel_min_rows=int(export_setting("EXPORT_PARALLEL_MIN_ROWS")),
         )
         stream = stream_encoded_export(writer, chunks, store.part_size)
         for part in stream:

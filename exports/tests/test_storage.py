@@ -109,6 +109,19 @@ def test_filesystem_upload_is_invisible_until_complete(tmp_path: Path) -> None:
         store.path("../../etc/passwd")
 
 
+def test_filesystem_upload_flushes_to_disk_as_it_goes(tmp_path: Path, monkeypatch: Any) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr("exports.storage.os.fdatasync", synced.append)
+    monkeypatch.setattr(FilesystemUpload, "SYNC_EVERY", 10)
+    upload = FilesystemUpload(tmp_path / "f.csv", attempt=1)
+    for part in (b"a" * 6, b"b" * 6, b"c" * 3, b"d" * 20, b"e"):
+        upload.write(part)
+    # After 12 bytes, then after 23 more; the last byte waits for complete()'s fsync.
+    assert len(synced) == 2
+    upload.complete()
+    assert (tmp_path / "f.csv").read_bytes() == b"a" * 6 + b"b" * 6 + b"c" * 3 + b"d" * 20 + b"e"
+
+
 def test_background_upload_writes_parts_in_order_and_completes(tmp_path: Path) -> None:
     store = FilesystemStore(tmp_path)
     upload = BackgroundUpload(store.begin("exports/8/f.csv", content_type="text/csv", attempt=1))

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from config.api import InvalidInput
 from exports.columns import COLUMNS, DEFAULT_FIELDS, unknown_fields
+from exports.conf import export_setting
 from exports.selectors import copy_plan, export_tickets
 from exports.streaming import open_export_connection, stream_rows
 from exports.writers import make_writer, stream_encoded_export
@@ -132,7 +133,13 @@ class Command(BaseCommand):
 
             conn = stack.enter_context(open_export_connection())
             chunks = stream_rows(
-                conn, plan, fmt=options["format"], on_total=on_total, on_rows=on_rows
+                conn,
+                plan,
+                fmt=options["format"],
+                on_total=on_total,
+                on_rows=on_rows,
+                sessions=int(export_setting("EXPORT_PARALLEL_SESSIONS")),
+                parallel_min_rows=int(export_setting("EXPORT_PARALLEL_MIN_ROWS")),
             )
             stream = stream_encoded_export(writer, chunks, PART_SIZE)
             for part in stream:
