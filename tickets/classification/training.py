@@ -117,7 +117,14 @@ def train_and_store(
     current = active_row(project.pk, target)
     if current is not None:
         row = ClassifierModel.objects.filter(pk=current[0]).only("metrics").first()
-        if row is not None and (row.metrics or {}).get("training_fingerprint") == digest:
+        stored_metrics = (row.metrics or {}) if row is not None else {}
+        # The same data is trained once, unless the stored blob is of a format this code no
+        # longer loads (models from before a FORMAT_VERSION bump carry an older or no number).
+        if (
+            row is not None
+            and stored_metrics.get("training_fingerprint") == digest
+            and stored_metrics.get("format_version") == local_model.FORMAT_VERSION
+        ):
             return TrainingOutcome(target, "unchanged", len(texts), model=row)
     try:
         model = local_model.train(texts, labels, cv_folds=cv_folds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from io import StringIO
 from typing import Any
 
@@ -15,7 +16,7 @@ from config.redis import get_redis
 from tests_support.factories import make_ticket
 from tickets.classification import local_model
 from tickets.classification.base import FieldGuess, Suggestion, ticket_text
-from tickets.classification.local import active_model
+from tickets.classification.local import active_model, forget_loaded_models
 from tickets.classification.service import apply_classification
 from tickets.classification.training import labelled_tickets, read_labelled_csv, train_project
 from tickets.models import AuditLog, ClassifierModel, Project, Ticket
@@ -98,6 +99,27 @@ def test_train_project_stores_an_active_versioned_model_and_skips_unchanged_data
     [again, _] = train_project(project)
     assert again.status == "unchanged" and again.model == row
     assert ClassifierModel.objects.filter(project=project).count() == 1
+    assert row.metrics["format_version"] == local_model.FORMAT_VERSION
+
+    # A model stored by older code: a blob of an older format (which this code refuses to load),
+    # another version hash and no format_version in its metrics. The same data is retrained.
+    old_blob = bytes(row.blob)[:6] + struct.pack(">H", local_model.FORMAT_VERSION - 1)
+    ClassifierModel.objects.filter(pk=row.pk).update(
+        version="tfidf-svm-0123456789ab",
+        blob=old_blob + bytes(row.blob)[8:],
+        metrics={k: v for k, v in row.metrics.items() if k != "format_version"},
+    )
+    forget_loaded_models()  # as in a process started after the upgrade
+    assert active_model(project.pk, "category") is None  # unreadable: the keywords answer
+    [migrated, _] = train_project(project)
+    assert migrated.status == "trained" and migrated.model is not None
+    assert migrated.model.pk != row.pk and migrated.model.version == row.version
+    assert migrated.model.metrics["format_version"] == local_model.FORMAT_VERSION
+    reloaded = active_model(project.pk, "category")
+    assert reloaded is not None and reloaded.version == row.version
+    row = migrated.model
+    [again, _] = train_project(project)
+    assert again.status == "unchanged" and again.model == row
 
     make_ticket(project, desk["agent"], title="more", description="new laptop", category="Hardware")
     ticket = Ticket.objects.latest("pk")
@@ -106,7 +128,7 @@ def test_train_project_stores_an_active_versioned_model_and_skips_unchanged_data
     assert newer.status == "trained" and newer.samples == 33
     active = ClassifierModel.objects.filter(project=project, target="category", is_active=True)
     assert list(active.values_list("version", flat=True)) == [newer.model.version]  # type: ignore[union-attr]
-    assert ClassifierModel.objects.filter(project=project).count() == 2
+    assert ClassifierModel.objects.filter(project=project).count() == 3
 
 
 def test_the_nightly_task_queues_one_training_per_project(desk, settings):
