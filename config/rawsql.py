@@ -199,16 +199,19 @@ def _backend() -> DatabaseWrapper:
 class Later:
     """A statement run now or queued by `write_behind`; its rows once the queue has been sent."""
 
-    def __init__(self, item: Any) -> None:
+    def __init__(self, item: Deferred) -> None:
         self._item = item
 
     @property
     def rows(self) -> list[tuple[Any, ...]]:
         """The result rows (sending the queue now if the statement is still in it)."""
+        backend = _backend()
+        if self._item.rows is None and self._item in backend.deferred:
+            backend.validate_no_broken_transaction()
+            backend.send_deferred()
         if self._item.rows is None:
-            _backend().send_deferred()
-        rows: list[tuple[Any, ...]] = self._item.rows
-        return rows
+            raise RuntimeError("The statement never ran: its transaction was rolled back.")
+        return self._item.rows
 
     def one(self) -> tuple[Any, ...] | None:
         rows = self.rows
@@ -227,7 +230,8 @@ def later(
     """
     item = Deferred(sql, params, prepare=True, then=then)
     backend = _backend()
-    if backend.write_behind and backend.in_atomic_block:
+    if backend.write_behind and backend.in_atomic_block and not backend.closed_in_transaction:
+        backend.validate_no_broken_transaction()
         backend.deferred.append(item)
         return Later(item)
     with _cursor(sql, params) as cursor:

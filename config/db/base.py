@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+import structlog
 from django.db.backends.postgresql import base
 from django.db.backends.utils import debug_transaction
 from psycopg.pq import TransactionStatus
 
+logger = structlog.get_logger(__name__)
 
-@dataclass
+
+@dataclass(eq=False)  # compared by identity: two identical statements are two statements
 class Deferred:
     """A queued statement; `rows` holds its result once the queue has been sent."""
 
@@ -51,6 +54,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
         if self.deferred:
+            self.validate_no_broken_transaction()
             self.send_deferred()
         return execute(sql, params, many, context)
 
@@ -63,6 +67,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """Send the queue, then `last` (sql, params, prepare) and/or COMMIT, in one round trip.
 
         Returns the cursor of `last` (its rows already fetched), for the caller to read and close.
+        A failure before the COMMIT marks the transaction for rollback (as Django does for any
+        error inside `atomic`): the queued statements belong to it, whoever sent them, so an
+        error caught around an unrelated statement (a savepoint, say) cannot let it commit.
         """
         queue, self.deferred = self.deferred, []
         conn = self.connection
@@ -74,21 +81,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
             with self.wrap_database_errors, conn.pipeline():
                 for item in queue:
                     cursor = _cursor_for(conn, item.prepare)
-                    cursor.execute(item.sql, item.params, **_flags(item.prepare))
                     sent.append((cursor, item))
+                    cursor.execute(item.sql, item.params, **_flags(item.prepare))
                 if last is not None:
                     last_cursor = _cursor_for(conn, last[2])
                     last_cursor.execute(last[0], last[1], **_flags(last[2]))
                 if commit:
-                    conn.cursor().execute("COMMIT", prepare=False)
-            # The pipeline's Sync has come back: every result is in its cursor.
-            with self.wrap_database_errors:
-                for cursor, item in sent:
-                    item.rowcount = cursor.rowcount
-                    item.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
-        finally:
+                    with conn.cursor() as ending:
+                        ending.execute("COMMIT", prepare=False)
+        except BaseException:
+            if last_cursor is not None:
+                last_cursor.close()
             for cursor, _ in sent:
                 cursor.close()
+            if self.in_atomic_block:
+                self.needs_rollback = True
+            raise
+        finally:
             if self.queries_logged:
                 elapsed = f"{time.monotonic() - started:.3f}"
                 statements = [(item.sql, item.params) for item in queue]
@@ -98,10 +107,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     self.queries_log.append(
                         {"sql": self.ops.compose_sql(sql, params), "time": elapsed}
                     )
+        # The pipeline's Sync has come back: every result is in its cursor.
+        try:
+            self._deliver(sent)
+        except Exception:
+            if not commit:
+                if self.in_atomic_block:
+                    self.needs_rollback = True
+                raise
+            # Committed: the change stands, so the commit must not look failed (its hooks run).
+            logger.exception("write_behind_delivery_failed_after_commit")
+        return last_cursor
+
+    def _deliver(self, sent: list[tuple[psycopg.Cursor[Any], Deferred]]) -> None:
+        """Hand each sent statement its rows, then run its `then`."""
+        try:
+            with self.wrap_database_errors:
+                for cursor, item in sent:
+                    item.rowcount = cursor.rowcount
+                    item.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        finally:
+            for cursor, _ in sent:
+                cursor.close()
         for _, item in sent:
             if item.then is not None:
                 item.then(item.rows or [])
-        return last_cursor
 
     def _commit(self) -> None:
         if self.deferred and self.connection is not None:
@@ -113,6 +143,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _rollback(self) -> None:
         self.deferred = []
         super()._rollback()  # type: ignore[misc]  # not in django-stubs
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        # Every savepoint statement sends the queue first, so what is queued now was issued
+        # after the savepoint this rolls back to (or a later one): it is undone, never sent.
+        self.deferred = []
+        super()._savepoint_rollback(sid)  # type: ignore[misc]  # not in django-stubs
+
+    def connect(self) -> None:
+        self.deferred = []  # nothing queued on a connection outlives it
+        super().connect()
 
     def _close(self) -> None:
         self.deferred = []

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 
 from config.db.base import DatabaseWrapper
 from config.rawsql import fetch_one, later, write_behind
@@ -127,3 +128,60 @@ def test_the_health_check_notices_a_session_the_server_ended_without_a_round_tri
         assert other.connection is None  # closed, so the next query reconnects
     finally:
         other.close()
+
+
+def test_an_error_of_a_queued_statement_caught_around_a_savepoint_still_fails_the_transaction(
+    scratch,
+):
+    hooks: list[str] = []
+    with transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"])
+        later(INSERT, [1, "duplicate"])
+        transaction.on_commit(lambda: hooks.append("ran"))
+        with pytest.raises(IntegrityError), transaction.atomic():  # the SAVEPOINT sends the queue
+            pass
+        assert connection.needs_rollback
+        with pytest.raises(TransactionManagementError):
+            later(INSERT, [2, "b"])  # nothing more is queued into a broken transaction
+    assert hooks == [] and rows() == []
+
+
+def test_a_savepoint_rollback_drops_what_was_queued_inside_it_unsent(scratch):
+    with transaction.atomic(), write_behind():
+        later(INSERT, [1, "kept"])
+        with pytest.raises(ValueError), transaction.atomic():
+            later(INSERT, [1, "would collide, never sent"])
+            raise ValueError
+        later(INSERT, [2, "after"])
+    assert rows() == [(1, "kept"), (2, "after")]
+
+
+def test_a_callback_failing_after_the_commit_does_not_make_the_commit_look_failed(scratch):
+    hooks: list[str] = []
+
+    def broken(rows: list[tuple[Any, ...]]) -> None:
+        raise IndexError("bug in a callback")
+
+    with transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"], then=broken)
+        transaction.on_commit(lambda: hooks.append("ran"))
+    assert hooks == ["ran"] and rows() == [(1, "a")]
+    with transaction.atomic():
+        transaction.on_commit(lambda: hooks.append("second"))
+    assert hooks == ["ran", "second"]  # no hook of the first transaction left over
+
+
+def test_nothing_is_queued_once_the_connection_closed_inside_the_transaction(transactional_db):
+    with connection.cursor() as cursor:  # the temp table dies with the session: a real one
+        cursor.execute("CREATE TABLE wb_closed (id int PRIMARY KEY)")
+    try:
+        with pytest.raises(Exception), transaction.atomic(), write_behind():  # noqa: B017
+            connection.close()
+            later("INSERT INTO wb_closed VALUES (9)", [])
+        assert backend().deferred == []
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM wb_closed")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE wb_closed")

@@ -536,9 +536,9 @@ def move_ticket(
     the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
     move that took the same key makes this one retry with a fresh read.
 
-    Round trips (config/db/base.py): the context, the status and the locked rows go out in one
-    flight, the gap read in a second; the writes (ticket row, audit, board event, outbox) are
-    write-behind and ride with the recipients' read and the COMMIT.
+    Round trips (config/db/base.py, ADR 0006): the context, the status and the locked rows go out
+    in one flight, the gap read in a second; the writes (ticket row, audit, board event, outbox)
+    are write-behind and ride with the recipients' read and the COMMIT.
     """
     for attempt in range(MOVE_ATTEMPTS):
         try:
@@ -581,7 +581,16 @@ LEFT JOIN tickets_membership m ON m.project_id = t.project_id AND m.user_id = %(
 WHERE t.id = %(ticket)s
 """  # noqa: S608 - constants only, values are parameters
 # The moved ticket and its neighbours, fully loaded, locked in id order (two moves never deadlock).
-_MOVE_LOCK_SQL = f"{FULL_TICKET_SQL} WHERE t.id = ANY(%s) ORDER BY t.id FOR UPDATE OF t"
+# It travels with the context statement, before the checks: so it locks only rows of the moved
+# ticket's project (whose rank-space lock the context statement has just taken, ADR 0003) and
+# only for staff of that project; for anyone else, or a ticket that does not exist, nothing.
+_MOVE_LOCK_SQL = f"""{FULL_TICKET_SQL}
+WHERE t.id = ANY(%(ids)s) AND t.project_id = (
+    SELECT x.project_id FROM tickets_ticket x
+    WHERE x.id = %(ticket)s AND (%(superuser)s OR EXISTS (
+        SELECT 1 FROM tickets_membership m
+        WHERE m.project_id = x.project_id AND m.user_id = %(user)s AND m.role <> '{Role.CUSTOMER}')))
+ORDER BY t.id FOR UPDATE OF t"""  # noqa: S608 - constants only, values are parameters
 _STATUS = ModelColumns(Status, "s")
 _STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
 
@@ -602,10 +611,17 @@ def _move_context(actor: Any, context: Later) -> tuple[int, ColumnLayout]:
     return project_id, ColumnLayout.from_rows(layout_rows)
 
 
-def _lock_for_move(ids: list[int]) -> dict[int, Ticket]:
-    """The tickets `ids` locked FOR UPDATE, fully loaded (status, people, SLA row)."""
+def _lock_for_move(actor: Any, ticket_id: int, ids: list[int]) -> dict[int, Ticket]:
+    """The tickets `ids` of the moved ticket's project locked FOR UPDATE, fully loaded (status,
+    people, SLA row); none unless `actor` is staff there."""
+    params = {
+        "ids": ids,
+        "ticket": ticket_id,
+        "superuser": bool(getattr(actor, "is_superuser", False)),
+        "user": getattr(actor, "pk", None),
+    }
     builder = FullTicketBuilder()
-    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_MOVE_LOCK_SQL, [ids]))}
+    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_MOVE_LOCK_SQL, params))}
 
 
 def _status_by_key(key: Any, found: Later | None = None) -> Status:
@@ -638,7 +654,9 @@ def _move_once(
     context = later(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
     found = later(_STATUS_BY_KEY_SQL, [status_key]) if isinstance(status_key, str) else None
     locked = _lock_for_move(
-        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)})
+        actor,
+        ticket_id,
+        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)}),
     )
     project_id, layout = _move_context(actor, context)
     for name, value in (("before_id", before_id), ("after_id", after_id)):
