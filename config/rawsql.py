@@ -161,12 +161,6 @@ def fetch_all(sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[An
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
-    """Run a statement; returns the affected row count."""
-    with _cursor(sql, params) as cursor:
-        return int(cursor.rowcount)
-
-
 # --- write-behind ------------------------------------------------------------------------------
 
 
@@ -235,8 +229,6 @@ def later(
         backend.deferred.append(item)
         return Later(item)
     with _cursor(sql, params) as cursor:
-        item.rowcount = int(cursor.rowcount)
-        item.rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
-    if then is not None:
-        then(item.rows)
+        item.receive(cursor)
+    item.run_then()
     return Later(item)

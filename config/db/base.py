@@ -41,6 +41,16 @@ class Deferred:
     rows: list[tuple[Any, ...]] | None = field(default=None, init=False)
     rowcount: int = field(default=-1, init=False)
 
+    def receive(self, cursor: Any) -> None:
+        """Take the statement's row count and rows from the cursor it ran on."""
+        self.rowcount = int(cursor.rowcount)
+        self.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+
+    def run_then(self) -> None:
+        """Hand the rows to `then` (once they are in)."""
+        if self.then is not None:
+            self.then(self.rows or [])
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -124,14 +134,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             with self.wrap_database_errors:
                 for cursor, item in sent:
-                    item.rowcount = cursor.rowcount
-                    item.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+                    item.receive(cursor)
         finally:
             for cursor, _ in sent:
                 cursor.close()
         for _, item in sent:
-            if item.then is not None:
-                item.then(item.rows or [])
+            item.run_then()
 
     def _commit(self) -> None:
         if self.deferred and self.connection is not None:
