@@ -55,6 +55,7 @@ def notify_ticket_event(
     ticket: Ticket,
     actor: Any,
     extra_recipients: Iterable[User] = (),
+    prefetched: Later | None = None,
     **extra: Any,
 ) -> None:
     """Record who should hear about `kind` on `ticket` (called inside the service's transaction).
@@ -62,6 +63,7 @@ def notify_ticket_event(
     `kind` is an event of the catalogue (`ticket.created`, `ticket.commented`, `sla.breached`, ...);
     `ticket.noted` is an internal note: staff only, never webhooks or customers.
     `extra_recipients` adds people beyond watchers/assignee/requester (e.g. an escalation role).
+    `prefetched`: the candidates read, queued earlier (`recipients.prefetch_candidates`).
     """
     message: Message | None = extra.pop("message", None)
     extra.pop("public", None)
@@ -76,6 +78,7 @@ def notify_ticket_event(
         actor=actor,
         mentions=mentions,
         extra_recipients=extra_recipients,
+        prefetched=prefetched,
     )
     now = timezone.now()
     base: dict[str, Any] = {

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from config.rawsql import ModelColumns, fetch_all
+from config.rawsql import Later, ModelColumns, fetch_all, later
 from notifications.catalogue import channel_enabled, spec
 from notifications.models import NotificationPreference
 from tickets.models import ROLE_RANK, Membership, Role, Ticket, User, Watcher
@@ -57,36 +57,63 @@ class Candidate:
 
 _USER = ModelColumns(User, "u")
 _PREFERENCE = ModelColumns(NotificationPreference, "np")
-# Every ticket event runs this (moves included), so it is one hand-written, prepared statement
-# (config/rawsql.py) instead of an ORM query with three correlated subqueries to compile.
-_CANDIDATES_SQL = f"""
+
+
+def _candidates_sql(*, project: str, ids: str) -> str:
+    return f"""
 SELECT {_USER.select()}, lower(u.username),
        (SELECT m.role FROM tickets_membership m
-        WHERE m.project_id = %(project)s AND m.user_id = u.id),
+        WHERE m.project_id = {project} AND m.user_id = u.id),
        w.notify_in_app, w.notify_email, {_PREFERENCE.select()}
 FROM helpline_user u
 LEFT JOIN tickets_watcher w ON w.ticket_id = %(ticket)s AND w.user_id = u.id
 LEFT JOIN notifications_notificationpreference np ON np.user_id = u.id
 WHERE u.is_active
-  AND (w.user_id IS NOT NULL OR u.id = ANY(%(ids)s) OR lower(u.username) = ANY(%(mentions)s))
+  AND (w.user_id IS NOT NULL OR u.id = ANY({ids}) OR lower(u.username) = ANY(%(mentions)s))
 """  # noqa: S608 - model metadata only, values are parameters
 
 
-def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Candidate]:
+# Every ticket event runs this (moves included), so it is one hand-written, prepared statement
+# (config/rawsql.py) instead of an ORM query with three correlated subqueries to compile.
+_CANDIDATES_SQL = _candidates_sql(project="%(project)s", ids="%(ids)s")
+# The same for the ticket's own people (watchers, assignee, requester), reading the project and
+# the people from the ticket's row: it can be queued before the row is loaded (a move's first
+# flight, right after the statement that locks the row).
+_OWN_PEOPLE_SQL = _candidates_sql(
+    project="(SELECT t.project_id FROM tickets_ticket t WHERE t.id = %(ticket)s)",
+    ids="(SELECT ARRAY[t.assignee_id, t.requester_id] FROM tickets_ticket t"
+    " WHERE t.id = %(ticket)s)::bigint[]",
+)
+
+
+def prefetch_candidates(ticket_id: int) -> Later:
+    """Queue (config.rawsql.later) the candidates of an event on this ticket that mentions no one
+    and adds no recipients: pass it to `ticket_recipients(prefetched=...)`."""
+    return later(_OWN_PEOPLE_SQL, {"ticket": ticket_id, "mentions": []})
+
+
+def _candidates(
+    ticket: Ticket, ids: Iterable[int], mentions: list[str], prefetched: Later | None = None
+) -> list[Candidate]:
     """Watchers, the given users and the mentioned ones, with their role and watch switches.
 
     One statement: the project role as a subquery, the watcher row and preferences as joins
-    (a watcher row is unique per ticket and user, so no user appears twice).
+    (a watcher row is unique per ticket and user, so no user appears twice). `prefetched`: that
+    statement for the ticket's own people, already queued.
     """
-    params = {
-        "project": ticket.project_id,
-        "ticket": ticket.pk,
-        "ids": [int(i) for i in ids],
-        "mentions": list(mentions),
-    }
+    if prefetched is not None:
+        rows = prefetched.rows
+    else:
+        params = {
+            "project": ticket.project_id,
+            "ticket": ticket.pk,
+            "ids": [int(i) for i in ids],
+            "mentions": list(mentions),
+        }
+        rows = fetch_all(_CANDIDATES_SQL, params)
     out: list[Candidate] = []
     at = _USER.width
-    for row in fetch_all(_CANDIDATES_SQL, params):
+    for row in rows:
         user = _USER.build(row)
         assert user is not None
         lname, role, watch_in_app, watch_email = row[at : at + 4]
@@ -162,10 +189,17 @@ def ticket_recipients(
     actor: Any,
     mentions: list[str],
     extra_recipients: Iterable[User] = (),
+    prefetched: Later | None = None,
 ) -> tuple[list[Recipient], dict[int, User]]:
-    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id)."""
+    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id).
+
+    `prefetched`: the candidates read queued by `prefetch_candidates` (no mentions, no extras).
+    """
+    extra_recipients = list(extra_recipients)
+    if prefetched is not None and (mentions or extra_recipients):
+        raise ValueError("A prefetched candidates read covers the ticket's own people only.")
     reasons = _direct_reasons(ticket, extra_recipients)
-    candidates = _candidates(ticket, list(reasons), mentions)
+    candidates = _candidates(ticket, list(reasons), mentions, prefetched)
     recipients = _select(
         ticket=ticket,
         kind=kind,

@@ -25,6 +25,7 @@ import psycopg
 import structlog
 from django.db.backends.postgresql import base
 from django.db.backends.utils import debug_transaction
+from psycopg.abc import PQGen
 from psycopg.pq import TransactionStatus
 
 logger = structlog.get_logger(__name__)
@@ -52,6 +53,27 @@ class Deferred:
             self.then(self.rows or [])
 
 
+class _Connection(psycopg.Connection[Any]):
+    """psycopg's connection, with a transaction's BEGIN riding in the flight that needs it.
+
+    In pipeline mode psycopg (3.3) follows the BEGIN it sends before a transaction's first
+    statement with a Sync and waits for it (`_start_query`): a round trip of its own in front of
+    every transaction whose first statements go out as one flight (`send_deferred`). Without the
+    Sync the BEGIN is simply the flight's first statement; a later statement of the flight that
+    fails leaves the server in an aborted transaction, exactly as separate round trips would, and
+    Django rolls it back as usual. Outside pipeline mode nothing changes (psycopg waits for the
+    BEGIN's result there anyway). tests: config/tests/test_write_behind.py (round trips).
+    """
+
+    def _start_query(self) -> PQGen[None]:
+        if self._pipeline is None:
+            yield from super()._start_query()
+            return
+        if self._autocommit or self.pgconn.transaction_status != TransactionStatus.IDLE:
+            return
+        yield from self._exec_command(self._get_tx_start_command())
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,6 +81,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # While on, config.rawsql.later() queues instead of running (config.rawsql.write_behind).
         self.write_behind = False
         self.execute_wrappers.append(self._send_deferred_first)
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> psycopg.Connection[Any]:
+        connection = super().get_new_connection(conn_params)
+        connection.__class__ = _Connection  # same object and state, one method changed
+        return connection
 
     def _send_deferred_first(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any

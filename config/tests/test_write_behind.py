@@ -13,6 +13,7 @@ from django.db.transaction import TransactionManagementError
 
 from config.db.base import DatabaseWrapper
 from config.rawsql import fetch_one, later, write_behind
+from tests_support.wire import round_trips
 
 
 def backend() -> DatabaseWrapper:
@@ -185,3 +186,29 @@ def test_nothing_is_queued_once_the_connection_closed_inside_the_transaction(tra
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE wb_closed")
+
+
+def test_a_transactions_begin_rides_in_its_first_flight(scratch):
+    """BEGIN, two reads and a queued write: one round trip, then the COMMIT; no BEGIN alone."""
+
+    def work() -> None:
+        with transaction.atomic(), write_behind():
+            later(INSERT, [1, "a"])
+            count = later("SELECT count(*) FROM wb", [])
+            assert count.one() == (1,)  # sends BEGIN + both statements
+            later("UPDATE wb SET v = %s WHERE id = %s", ["b", 1])
+
+    assert round_trips(work) == 2
+    assert rows() == [(1, "b")]
+
+
+def test_a_failure_in_the_first_flight_rolls_the_whole_transaction_back(scratch):
+    with pytest.raises(IntegrityError), transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"])
+        later(INSERT, [1, "dup"])
+        later("SELECT 1", []).one()
+    assert rows() == []
+    assert connection.connection.info.transaction_status.name == "IDLE"
+    with transaction.atomic(), write_behind():  # the connection is fine afterwards
+        later(INSERT, [2, "b"])
+    assert rows() == [(2, "b")]

@@ -19,7 +19,8 @@ from django.db.models import Field
 from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from config.rawsql import Later, ModelColumns, fetch_all, fetch_one, later, write_behind
+from config.rawsql import Later, ModelColumns, fetch_one, later, write_behind
+from notifications.recipients import prefetch_candidates
 from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets import ranking
@@ -47,9 +48,7 @@ from tickets.services.ranks import (
     RANK_SPACE_LOCK,
     bottom_of,
     hold_rank_space,
-    next_in_column,
-    project_neighbour_after,
-    project_neighbour_before,
+    queue_move_gap,
     rank_for_gap,
 )
 
@@ -611,17 +610,21 @@ def _move_context(actor: Any, context: Later) -> tuple[int, ColumnLayout]:
     return project_id, ColumnLayout.from_rows(layout_rows)
 
 
-def _lock_for_move(actor: Any, ticket_id: int, ids: list[int]) -> dict[int, Ticket]:
-    """The tickets `ids` of the moved ticket's project locked FOR UPDATE, fully loaded (status,
-    people, SLA row); none unless `actor` is staff there."""
+def _lock_for_move(actor: Any, ticket_id: int, ids: list[int]) -> Later:
+    """Queue the lock of the tickets `ids` of the moved ticket's project, FOR UPDATE, fully
+    loaded (status, people, SLA row); none unless `actor` is staff there (`_locked` builds them)."""
     params = {
         "ids": ids,
         "ticket": ticket_id,
         "superuser": bool(getattr(actor, "is_superuser", False)),
         "user": getattr(actor, "pk", None),
     }
+    return later(_MOVE_LOCK_SQL, params)
+
+
+def _locked(found: Later) -> dict[int, Ticket]:
     builder = FullTicketBuilder()
-    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_MOVE_LOCK_SQL, params))}
+    return {t.pk: t for t in (builder.build(row) for row in found.rows)}
 
 
 def _status_by_key(key: Any, found: Later | None = None) -> Status:
@@ -649,21 +652,30 @@ def _move_once(
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
+    before_id = int(before_id) if before_id is not None else None
+    after_id = int(after_id) if after_id is not None else None
     # One flight: the context (visibility, role, layout, the shared rank-space lock first), the
-    # target status and the locked rows; then checked in that order.
+    # target status, the locked rows, then the gap and the people to notify, read after the
+    # locks from the locked rows themselves; then checked in that order.
     context = later(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
     found = later(_STATUS_BY_KEY_SQL, [status_key]) if isinstance(status_key, str) else None
     locked = _lock_for_move(
-        actor,
-        ticket_id,
-        sorted({ticket_id, *(int(x) for x in (before_id, after_id) if x is not None)}),
+        actor, ticket_id, sorted({ticket_id, *(x for x in (before_id, after_id) if x is not None)})
     )
+    gap = queue_move_gap(
+        ticket_id=ticket_id,
+        status_key=status_key if isinstance(status_key, str) else None,
+        before_id=before_id,
+        after_id=after_id,
+    )
+    people = prefetch_candidates(ticket_id)
     project_id, layout = _move_context(actor, context)
     for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value is not None and int(value) == ticket_id:
+        if value == ticket_id:
             raise InvalidInput(f"{name} cannot be the moved ticket itself.")
     target = _status_by_key(status_key, found) if status_key is not None else None
-    ticket = locked.get(ticket_id)
+    tickets = _locked(locked)
+    ticket = tickets.get(ticket_id)
     if ticket is None or ticket.project_id != project_id:
         raise NotFound("No such ticket.")
     project = ticket.project
@@ -678,7 +690,7 @@ def _move_once(
         if value is None:
             neighbours[name] = None
             continue
-        other = locked.get(int(value))
+        other = tickets.get(value)
         if (
             other is None
             or other.project_id != project.pk
@@ -691,7 +703,7 @@ def _move_once(
             )
         neighbours[name] = other
     before, after = neighbours["before_id"], neighbours["after_id"]
-    lo, hi = _gap(ticket, project, status_ids, before, after)
+    lo, hi = _gap(gap, before, after)
     _check_wip(ticket, layout, old_column, new_column, status_ids)
     now = timezone.now()
     old = {"status": ticket.status.key, "rank": ticket.rank}
@@ -721,9 +733,9 @@ def _move_once(
         data=ticket_event_data(ticket),
         ticket_id=ticket.pk,
     )
-    _notify("ticket.moved", ticket, actor, from_status=old["status"])
+    _notify("ticket.moved", ticket, actor, prefetched=people, from_status=old["status"])
     if fields and ticket.status.category == StatusCategory.DONE:
-        _notify("ticket.resolved", ticket, actor)
+        _notify("ticket.resolved", ticket, actor, prefetched=people)
     return ticket, new_rank
 
 
@@ -739,23 +751,22 @@ def _write_columns(ticket: Ticket, fields: list[str]) -> None:
 
 
 def _gap(
-    ticket: Ticket,
-    project: Project,
-    status_ids: list[int],
-    before: Ticket | None,
-    after: Ticket | None,
+    found: Later, before: Ticket | None, after: Ticket | None
 ) -> tuple[str | None, str | None]:
-    """The project-wide gap the ticket goes into; StalePosition when the neighbours moved apart."""
+    """The project-wide gap the ticket goes into, from the move's gap read (ranks.queue_move_gap);
+    StalePosition when the neighbours moved apart."""
+    row = found.one()
+    assert row is not None  # every case answers one row
     if before is not None and after is not None:
-        following, hi = next_in_column(project.pk, status_ids, before.rank, exclude_id=ticket.pk)
+        following, hi = row
         if before.rank >= after.rank or following != after.pk:
             raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
         return before.rank, hi
     if before is not None:
-        return before.rank, project_neighbour_after(project.pk, before.rank, exclude_id=ticket.pk)
+        return before.rank, row[0]
     if after is not None:
-        return project_neighbour_before(project.pk, after.rank, exclude_id=ticket.pk), after.rank
-    return bottom_of(project, status_ids, exclude_id=ticket.pk)
+        return row[0], after.rank
+    return row[0], row[1]
 
 
 # --- archive, assign, escalate ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db import connection, connections
 from config.api import DomainError
 from notifications.models import BoardEvent
 from tests_support.factories import make_project, make_ticket, make_user
+from tests_support.wire import round_trips
 from tickets import ranking
 from tickets.models import Project, Ticket
 from tickets.services.ranks import import_ranks, rebalance_project
@@ -205,3 +206,17 @@ def test_rebalance_command_and_task(desk):
     desk["project"].refresh_from_db()
     assert desk["project"].rank_bucket == 2
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reorder_is_two_round_trips_reads_then_writes_with_the_commit():
+    """The move's reads (context, locks, gap, the people to notify) travel in one flight, its
+    writes (ticket row, audit, board event, outbox) with the COMMIT in a second."""
+    project = make_project("RT")
+    agent = make_user("rt-agent", project=project, role="agent")
+    a, b, c = (make_ticket(project, agent, title=t) for t in "abc")
+    make_ticket(project, agent, title="warm-up")
+    move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
+    trips = round_trips(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=c.pk))
+    assert trips == 2
+    assert column_order(project)[:3] == [c.pk, a.pk, b.pk]
