@@ -17,13 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from config.rawsql import Later
+from config.rawsql import Later, later
 from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
 from notifications.email import subject_for
-from notifications.models import EmailDelivery, Notification
 from notifications.payloads import jsonable, message_payload, ticket_payload
 from notifications.recipients import (
     BatchEvent,
@@ -36,6 +35,13 @@ from notifications.recipients import (
 )
 from notifications.webhooks.outbox import record_webhook_event, record_webhook_events
 from tickets.models import Message, Ticket, User
+
+# Ids of rows a statement inserted: known, or still to come with its flight (config.rawsql.later).
+Ids = Later | list[int]
+
+
+def _ids(ids: Ids) -> list[int]:
+    return sorted(ids) if isinstance(ids, list) else sorted(row[0] for row in ids.rows)
 
 
 def _kind(kind: str) -> Any:
@@ -105,7 +111,7 @@ def notify_ticket_event(
         email_context=email_context,
         now=now,
     )
-    deliveries: Later | list[int] = []
+    deliveries: Ids = []
     if entry.webhook and kind != "ticket.noted":
         hook_data = dict(base)
         if message is not None:
@@ -134,7 +140,6 @@ def notify_ticket_events(events: list[BatchEvent]) -> None:
         _kind(event.kind)
     recipients, known = batch_recipients(events)
     now = timezone.now()
-    relay_after = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
     in_app: list[dict[str, Any]] = []
     mail: list[dict[str, Any]] = []
     hooks: list[tuple[int, str, dict[str, Any]]] = []
@@ -148,49 +153,25 @@ def notify_ticket_events(events: list[BatchEvent]) -> None:
             **jsonable(extra),
         }
         title = headline(kind, base)
-        event_id = str(uuid.uuid4())
-        actor = event.actor
-        actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-        # As `_rows_for_people` writes them; the rows of one event share everything but the
-        # recipient, so each event travels once and PostgreSQL fans it out (`_FAN_OUT_*`).
-        users = [r.user.pk for r in people if r.in_app]
-        if users:
-            in_app.append(
-                {
-                    "event_id": event_id,
-                    "kind": kind,
-                    "project_id": ticket.project_id,
-                    "ticket_id": ticket.pk,
-                    "actor_id": actor_id,
-                    "title": title[:300],
-                    "data": base,
-                    "users": users,
-                }
-            )
-        to = [
-            {
-                "user_id": r.user.pk,
-                "to_email": r.user.email,
-                "recipient": r.user.display_name,
-                "reasons": r.reasons,
-            }
-            for r in people
-            if r.email
-        ]
-        if to:
-            mail.append(
-                {
-                    "event_id": event_id,
-                    "kind": kind,
-                    "subject": subject_for(title, base.get("ticket")),
-                    "context": {**base, "headline": title},
-                    "to": to,
-                }
-            )
+        notification, mail_row = _event_rows(
+            people,
+            kind=kind,
+            event_id=uuid.uuid4(),
+            project_id=ticket.project_id,
+            ticket_id=ticket.pk,
+            actor=event.actor,
+            title=title,
+            in_app_data=base,
+            email_context={**base, "headline": title},
+        )
+        if notification is not None:
+            in_app.append(notification)
+        if mail_row is not None:
+            mail.append(mail_row)
         if CATALOGUE[kind].webhook and kind != "ticket.noted":
             hooks.append((ticket.project_id, kind, base))
-    notification_ids = _fan_out(_FAN_OUT_NOTIFICATIONS, in_app, now, relay_after)
-    email_ids = _fan_out(_FAN_OUT_EMAILS, mail, now, relay_after)
+    notification_ids = _fan_out(_FAN_OUT_NOTIFICATIONS, in_app, now)
+    email_ids = _fan_out(_FAN_OUT_EMAILS, mail, now)
     delivery_ids = record_webhook_events(hooks, occurred_at=now) if hooks else []
     _after_commit(notification_ids, email_ids, delivery_ids)
 
@@ -225,22 +206,15 @@ RETURNING id
 """
 
 
-def _fan_out(
-    sql: str, rows: list[dict[str, Any]], now: datetime, relay_after: datetime
-) -> list[int]:
-    """One statement for a batch's rows: events travel once, PostgreSQL makes a row per person."""
+def _fan_out(sql: str, rows: list[dict[str, Any]], now: datetime) -> Ids:
+    """One statement for the rows of one or more events: each event travels once and PostgreSQL
+    makes a row per person. Write-behind (config.rawsql.later): inside a service's
+    `write_behind()` it rides with the COMMIT and the ids are read after it."""
     if not rows:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "rows": json.dumps(rows, ensure_ascii=False),
-                "now": now,
-                "relay_after": relay_after,
-            },
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+    relay_after = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    params = {"rows": json.dumps(rows, ensure_ascii=False), "now": now, "relay_after": relay_after}
+    return later(sql, params)
 
 
 def notify_project_event(
@@ -249,11 +223,11 @@ def notify_project_event(
     """A project-level event with no ticket (e.g. `export.succeeded`) for webhooks and admins."""
     entry = _kind(kind)
     payload = {**jsonable(data), "actor": _actor_name(actor)}
-    deliveries: Later | list[int] = []
+    deliveries: Ids = []
     if entry.webhook:
         deliveries = record_webhook_event(project_id=project_id, kind=kind, data=payload)
-    notification_ids: list[int] = []
-    email_ids: list[int] = []
+    notification_ids: Ids = []
+    email_ids: Ids = []
     if entry.audience == "admins":
         notification_ids, email_ids = _to_admins(kind, project_id, payload, actor)
     _after_commit(notification_ids, email_ids, deliveries)
@@ -293,9 +267,7 @@ def notify_user(*, user: User, kind: str, data: dict[str, Any]) -> None:
     _after_commit(notification_ids, email_ids, [])
 
 
-def _to_admins(
-    kind: str, project_id: int, payload: dict[str, Any], actor: Any
-) -> tuple[list[int], list[int]]:
+def _to_admins(kind: str, project_id: int, payload: dict[str, Any], actor: Any) -> tuple[Ids, Ids]:
     actor_id = getattr(actor, "pk", None)
     recipients = []
     for admin in project_admins(project_id):
@@ -338,9 +310,9 @@ def _write_for_people(
     in_app_data: dict[str, Any],
     email_context: dict[str, Any],
     now: datetime,
-) -> tuple[list[int], list[int]]:
+) -> tuple[Ids, Ids]:
     """Insert the in-app rows and the e-mail rows of one event (two statements at most)."""
-    notifications, emails = _rows_for_people(
+    notification, mail = _event_rows(
         recipients,
         kind=kind,
         event_id=event_id,
@@ -350,14 +322,14 @@ def _write_for_people(
         title=title,
         in_app_data=in_app_data,
         email_context=email_context,
-        now=now,
     )
-    notification_ids = [n.pk for n in Notification.objects.bulk_create(notifications)]
-    email_ids = [e.pk for e in EmailDelivery.objects.bulk_create(emails)]
-    return notification_ids, email_ids
+    return (
+        _fan_out(_FAN_OUT_NOTIFICATIONS, [notification] if notification else [], now),
+        _fan_out(_FAN_OUT_EMAILS, [mail] if mail else [], now),
+    )
 
 
-def _rows_for_people(
+def _event_rows(
     recipients: list[Recipient],
     *,
     kind: str,
@@ -368,62 +340,63 @@ def _rows_for_people(
     title: str,
     in_app_data: dict[str, Any],
     email_context: dict[str, Any],
-    now: datetime,
-) -> tuple[list[Notification], list[EmailDelivery]]:
-    """The unsaved in-app and e-mail rows of one event."""
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """One event's input to `_FAN_OUT_NOTIFICATIONS` and `_FAN_OUT_EMAILS` (None: nobody on
+    that channel): what the people's rows share, once, and who they are."""
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    notifications = [
-        Notification(
-            user=r.user,
-            event_id=event_id,
-            kind=kind,
-            project_id=project_id,
-            ticket_id=ticket_id,
-            actor_id=actor_id,
-            title=title[:300],
-            data=in_app_data,
-            created_at=now,
-        )
-        for r in recipients
-        if r.in_app
-    ]
-    subject = subject_for(title, email_context.get("ticket"))
-    emails = [
-        EmailDelivery(
-            event_id=event_id,
-            user=r.user,
-            kind=kind,
-            to_email=r.user.email,
-            subject=subject,
-            context={**email_context, "recipient": r.user.display_name, "reasons": r.reasons},
-            next_attempt_at=now,
-            relay_after=now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS),
-            created_at=now,
-        )
+    users = [r.user.pk for r in recipients if r.in_app]
+    notification = (
+        {
+            "event_id": str(event_id),
+            "kind": kind,
+            "project_id": project_id,
+            "ticket_id": ticket_id,
+            "actor_id": actor_id,
+            "title": title[:300],
+            "data": in_app_data,
+            "users": users,
+        }
+        if users
+        else None
+    )
+    to = [
+        {
+            "user_id": r.user.pk,
+            "to_email": r.user.email,
+            "recipient": r.user.display_name,
+            "reasons": r.reasons,
+        }
         for r in recipients
         if r.email
     ]
-    return notifications, emails
+    mail = (
+        {
+            "event_id": str(event_id),
+            "kind": kind,
+            "subject": subject_for(title, email_context.get("ticket")),
+            "context": email_context,
+            "to": to,
+        }
+        if to
+        else None
+    )
+    return notification, mail
 
 
-def _after_commit(
-    notification_ids: list[int], email_ids: list[int], deliveries: Later | list[int]
-) -> None:
+def _after_commit(notification_ids: Ids, email_ids: Ids, deliveries: Ids) -> None:
     """One task per event after commit: push, then fan the e-mails and deliveries out.
 
-    `deliveries` may be a write-behind statement whose rows (the delivery ids) arrive with the
-    COMMIT; they are read in the after-commit hook.
+    Any of the ids may be a write-behind statement whose rows (the ids) arrive with the COMMIT;
+    they are read in the after-commit hook.
     """
-    if isinstance(deliveries, list) and not (notification_ids or email_ids or deliveries):
+    if not (notification_ids or email_ids or deliveries):
         return
     from notifications.tasks import dispatch_event_task
 
     def dispatch() -> None:
-        delivery_ids = (
-            deliveries if isinstance(deliveries, list) else [row[0] for row in deliveries.rows]
-        )
-        if notification_ids or email_ids or delivery_ids:
-            dispatch_event_task.delay(notification_ids, email_ids, delivery_ids)
+        ids = [_ids(notification_ids), _ids(email_ids), _ids(deliveries)]
+        if any(ids):
+            dispatch_event_task.delay(*ids)
 
     # Robust: a broker outage must not turn a committed change into an error; the relay re-queues.
     transaction.on_commit(dispatch, robust=True)

@@ -220,3 +220,20 @@ def test_a_reorder_is_two_round_trips_reads_then_writes_with_the_commit():
     trips = round_trips(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=c.pk))
     assert trips == 2
     assert column_order(project)[:3] == [c.pk, a.pk, b.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reorder_that_notifies_people_is_still_two_round_trips():
+    """The people are read in the first flight; their notification rows ride with the COMMIT."""
+    from notifications.models import Notification
+
+    project = make_project("RT")
+    agent = make_user("rt-agent", project=project, role="agent")
+    other = make_user("rt-other", project=project, role="agent")
+    a, b, c = (make_ticket(project, agent, title=t, assignee=other) for t in "abc")
+    move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
+    before = set(Notification.objects.values_list("pk", flat=True))
+    trips = round_trips(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=c.pk))
+    assert trips == 2
+    fresh = Notification.objects.exclude(pk__in=before)
+    assert [(n.user_id, n.kind, n.ticket_id) for n in fresh] == [(other.pk, "ticket.moved", a.pk)]
