@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -41,15 +42,24 @@ def _log_failure(future: Future[Any], group: str) -> None:
         logger.warning("channel_push_failed", group=group, error=repr(exc))
 
 
-def push_to_group(group: str, message: dict[str, Any]) -> None:
-    """Send to a channel-layer group without blocking the caller."""
+Message = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+async def _send(layer: Any, group: str, message: Message) -> None:
+    await layer.group_send(group, message() if callable(message) else message)
+
+
+def push_to_group(group: str, message: Message) -> None:
+    """Send to a channel-layer group without blocking the caller.
+
+    `message` may be a function building it (encoding an event, say): it then runs on the
+    publisher thread, after the caller has moved on (a request has sent its response).
+    """
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        future = asyncio.run_coroutine_threadsafe(
-            layer.group_send(group, message), _publisher_loop()
-        )
+        future = asyncio.run_coroutine_threadsafe(_send(layer, group, message), _publisher_loop())
     except RuntimeError:
         logger.warning("channel_push_failed", group=group, exc_info=True)
         return

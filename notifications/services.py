@@ -151,9 +151,12 @@ def push_board_event(event: BoardEvent) -> None:
     """Fan the committed event out to the project's connected boards (best effort)."""
     from notifications.realtime import push_to_group
 
-    wire = event_message(event)
-    # Encoded once here rather than once per socket by every consumer.
-    message = {"type": "board.event", "event": wire, "text": json.dumps(wire)}
+    def message() -> dict[str, Any]:
+        wire = event_message(event)
+        # Encoded once here rather than once per socket by every consumer.
+        return {"type": "board.event", "event": wire, "text": json.dumps(wire)}
+
+    # Built on the publisher thread: the request that made the event does not wait for it.
     push_to_group(project_group(event.project_id), message)
 
 

@@ -26,7 +26,7 @@ import structlog
 from django.db.backends.postgresql import base
 from django.db.backends.utils import debug_transaction
 from psycopg.abc import PQGen
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 
 logger = structlog.get_logger(__name__)
 
@@ -45,7 +45,11 @@ class Deferred:
     def receive(self, cursor: Any) -> None:
         """Take the statement's row count and rows from the cursor it ran on."""
         self.rowcount = int(cursor.rowcount)
-        self.rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+        # Whether the statement returned rows, from the result's status: `cursor.description`
+        # would build a Column object per column for nothing (~0.5 ms a move).
+        result = cursor.pgresult
+        returned_rows = result is not None and result.status == ExecStatus.TUPLES_OK
+        self.rows = [tuple(r) for r in cursor.fetchall()] if returned_rows else []
 
     def run_then(self) -> None:
         """Hand the rows to `then` (once they are in)."""
