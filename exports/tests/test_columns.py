@@ -255,3 +255,42 @@ def test_any_text_survives_both_formats(
     assert csv_body == CsvWriter(fields).write_rows([[title, description, tags]])
     jsonl_body = run_copy("jsonl", fields, user=desk["agent"], project=project)
     assert json.loads(jsonl_body) == {"title": title, "description": description, "tags": tags}
+
+
+# Fractions PostgreSQL's JSON text trims (trailing zeros, a zero fraction and its point) and the
+# extremes of the years Python can hold: each must come out as isoformat() writes it.
+EDGE_DATETIMES = [
+    datetime(2025, 1, 2, 3, 4, 5, microsecond, tzinfo=UTC)
+    for microsecond in (0, 1, 10, 100, 1000, 10000, 100000, 120000, 500, 999999, 654321)
+] + [
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(1, 1, 1, 0, 0, 0, 10, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2024, 2, 29, 23, 59, 59, 900000, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("session_zone", ["UTC", "America/St_Johns"])
+def test_csv_datetimes_are_isoformat_for_every_fraction(
+    desk: dict[str, Any], session_zone: str
+) -> None:
+    project = desk["project"]
+    for value in EDGE_DATETIMES:
+        ticket = make_ticket(project, desk["agent"], title=str(value))
+        Ticket.objects.filter(pk=ticket.pk).update(
+            resolved_at=value, closed_at=value.replace(microsecond=0), first_response_at=None
+        )
+    fields = ("title", "resolved_at", "closed_at", "first_response_at")
+    with connection.cursor() as cursor:
+        # The cells are UTC whatever the session's zone (the export's own sessions use UTC).
+        cursor.execute("SET TIME ZONE %s", [session_zone])
+        try:
+            body = run_copy("csv", fields, user=desk["agent"], project=project)
+        finally:
+            cursor.execute("SET TIME ZONE 'UTC'")
+    expected = CsvWriter(fields).write_rows(
+        [[python_value(t, f) for f in fields] for t in reference_tickets(project)]
+    )
+    assert body == expected
+    for value in EDGE_DATETIMES:
+        assert f",{value.isoformat()},".encode() in body
