@@ -237,3 +237,4 @@ def test_a_reorder_that_notifies_people_is_still_two_round_trips():
     assert trips == 2
     fresh = Notification.objects.exclude(pk__in=before)
     assert [(n.user_id, n.kind, n.ticket_id) for n in fresh] == [(other.pk, "ticket.moved", a.pk)]
+    assert column_order(project) == [c.pk, a.pk, b.pk]
