@@ -27,7 +27,7 @@ def rows_written_per_move(ticket_id: int, before_id: int, after_id: int) -> int:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from tickets.services.tickets import move_ticket
+    from tickets.services.moves import move_ticket
 
     agent = get_user_model().objects.get(username="bench-agent")
     with transaction.atomic(), connection.cursor() as cursor:
@@ -116,7 +116,7 @@ def service_top_moves(project_id: int, repeats: int) -> list[float]:
     from django.contrib.auth import get_user_model
 
     from tickets.models import Ticket
-    from tickets.services.tickets import move_ticket
+    from tickets.services.moves import move_ticket
 
     agent = get_user_model().objects.get(username="bench-agent")
     order = deque(

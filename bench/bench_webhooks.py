@@ -205,7 +205,7 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
     from notifications.models import Webhook, WebhookDelivery
     from notifications.webhooks.outbox import record_webhook_event
     from tests_support.factories import make_ticket
-    from tickets.services.tickets import move_ticket
+    from tickets.services.moves import move_ticket
 
     project = ctx["project"]
     # A realistic ticket: requester and assignee hear of every move (in-app), in every variant.

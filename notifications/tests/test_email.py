@@ -13,7 +13,8 @@ from notifications.models import EmailDelivery
 from notifications.tests.smtp_sink import smtp_server
 from tests_support.factories import make_ticket
 from tests_support.live import free_port
-from tickets.services.tickets import add_message, assign_ticket
+from tickets.services.conversation import add_message
+from tickets.services.tickets import assign_ticket
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 

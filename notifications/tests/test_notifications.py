@@ -18,7 +18,8 @@ from notifications.models import (
 )
 from tests_support.factories import make_ticket
 from tickets.models import Membership
-from tickets.services.tickets import add_message, assign_ticket, watch_ticket
+from tickets.services.conversation import add_message, watch_ticket
+from tickets.services.tickets import assign_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from notifications.models import Notification
 from tests_support.factories import make_ticket
 from tests_support.live import asgi_server, celery_worker
-from tickets.services.tickets import add_message
+from tickets.services.conversation import add_message
 
 
 def _post(**kwargs) -> None:

@@ -134,7 +134,7 @@ def test_the_endpoint_is_in_the_schema(api):
 
 def test_payloads_stay_small_and_internal_notes_write_no_event(desk, as_user):
     from tests_support.factories import make_ticket
-    from tickets.services.tickets import add_message
+    from tickets.services.conversation import add_message
 
     ticket = make_ticket(desk["project"], desk["customer"], description="secret printer details")
     seq = as_user(desk["agent"]).get(_url(after=0)).json()["seq"]

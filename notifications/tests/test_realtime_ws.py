@@ -121,7 +121,8 @@ async def converge(project_id: int, *clients: BoardClient) -> None:
 
 def writes(project: Any, actor: Any, n: int, *, tag: str) -> None:
     """n board changes through the services: creates, edits and moves, in that rotation."""
-    from tickets.services.tickets import move_ticket, update_ticket
+    from tickets.services.moves import move_ticket
+    from tickets.services.tickets import update_ticket
 
     created: list[int] = []
     # Not into To Do: a create racing a move for the bottom of one column trips the unique rank.
@@ -175,7 +176,8 @@ def test_two_clients_see_a_move_made_over_http_and_converge(live, desk, tokens):
 
 
 def test_concurrent_writers_every_client_sees_every_seq_once_in_order(live, desk, tokens):
-    from tickets.services.tickets import move_ticket, update_ticket
+    from tickets.services.moves import move_ticket
+    from tickets.services.tickets import update_ticket
 
     project = desk["project"]
     writers = [desk["agent"], desk["lead"], desk["manager"], desk["admin"]]

@@ -24,7 +24,9 @@ from notifications.webhooks.delivery import attempt_delivery
 from notifications.webhooks.services import create_webhook, rotate_webhook_secret
 from tests_support.factories import make_project, make_ticket, make_user
 from tickets.models import AuditLog
-from tickets.services.tickets import add_message, assign_ticket, move_ticket
+from tickets.services.conversation import add_message
+from tickets.services.moves import move_ticket
+from tickets.services.tickets import assign_ticket
 
 pytestmark = [
     pytest.mark.django_db,

@@ -18,7 +18,8 @@ from notifications.tests.webhook_receiver import Answer, running_receiver
 from notifications.webhooks.services import create_webhook
 from tests_support.factories import make_ticket
 from tests_support.live import celery_worker
-from tickets.services.tickets import add_message, move_ticket
+from tickets.services.conversation import add_message
+from tickets.services.moves import move_ticket
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,8 @@ from notifications.tests.webhook_receiver import running_receiver
 from notifications.webhooks import delivery as relay
 from notifications.webhooks.services import create_webhook
 from tests_support.factories import make_ticket
-from tickets.services.tickets import add_message, move_ticket
+from tickets.services.conversation import add_message
+from tickets.services.moves import move_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -180,7 +180,7 @@ def test_project_admins_write_policies(as_user, desk):
 
 def test_the_ticket_timeline_is_for_staff(as_user, desk, ticket_for):
     ticket = ticket_for("critical", requester=desk["customer"])
-    from tickets.services.tickets import add_message
+    from tickets.services.conversation import add_message
 
     add_message(actor=desk["agent"], ticket_id=ticket.pk, body="Looking into it.")
     response = as_user(desk["agent"]).get(f"/api/v1/tickets/{ticket.pk}/sla/")

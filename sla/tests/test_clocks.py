@@ -23,7 +23,9 @@ from sla.tests.conftest import (
     state_of,
 )
 from tickets.models import AuditLog
-from tickets.services.tickets import add_message, archive_ticket, move_ticket, update_ticket
+from tickets.services.conversation import add_message
+from tickets.services.moves import move_ticket
+from tickets.services.tickets import archive_ticket, update_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -50,6 +50,7 @@ from tickets.selectors import (
     visible_ticket,
     visible_tickets,
 )
+from tickets.services import conversation, moves
 from tickets.services import tickets as services
 
 
@@ -110,7 +111,7 @@ class MoveView(GenericAPIView[Ticket]):
     def patch(self, request: Request, ticket_id: int) -> Response:
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = services.move_ticket(
+        ticket = moves.move_ticket(
             actor=request.user,
             ticket_id=ticket_id,
             status_key=data.validated_data.get("status"),
@@ -166,7 +167,7 @@ class MessageListView(GenericAPIView[Any]):
     def post(self, request: Request, ticket_id: int) -> Response:
         data = MessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = services.add_message(
+        message = conversation.add_message(
             actor=request.user,
             ticket_id=ticket_id,
             body=data.validated_data["body"],
@@ -182,13 +183,13 @@ class WatchView(GenericAPIView[Any]):
     def post(self, request: Request, ticket_id: int) -> Response:
         data = WatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        watcher = services.watch_ticket(
+        watcher = conversation.watch_ticket(
             actor=request.user, ticket_id=ticket_id, **data.validated_data
         )
         return Response(WatcherSerializer(watcher).data, status=http.HTTP_200_OK)
 
     def delete(self, request: Request, ticket_id: int) -> Response:
-        services.unwatch_ticket(actor=request.user, ticket_id=ticket_id)
+        conversation.unwatch_ticket(actor=request.user, ticket_id=ticket_id)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
 
@@ -230,7 +231,7 @@ class AttachmentListView(GenericAPIView[Any]):
     def post(self, request: Request, ticket_id: int) -> Response:
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attachment = services.add_attachment(
+        attachment = conversation.add_attachment(
             actor=request.user, ticket_id=ticket_id, upload=data.validated_data["file"]
         )
         return Response(AttachmentSerializer(attachment).data, status=http.HTTP_201_CREATED)
@@ -255,7 +256,7 @@ class AttachmentDownloadView(GenericAPIView[Any]):
         )
         if attachment is None:
             raise NotFound("No such attachment.")
-        services.record_attachment_view(actor=request.user, attachment=attachment)
+        conversation.record_attachment_view(actor=request.user, attachment=attachment)
         if settings.AWS_STORAGE_BUCKET_NAME:
             url = default_storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
                 attachment.file.name,

@@ -1,4 +1,7 @@
-"""Writes for tickets: create, update, move, archive, assign, escalate, conversation, watchers.
+"""Writes for tickets: create, update, archive, assign, escalate, bulk; and the pieces the other
+ticket services share (status rules, the column layout, WIP, events). Moves are in
+`tickets.services.moves`, the conversation, watchers and attachments in
+`tickets.services.conversation`.
 
 Every function: keyword-only arguments, an explicit actor, one transaction that locks what it
 changes, validates, writes the ticket row with `update_fields`, and writes its audit and board
@@ -7,27 +10,20 @@ event rows; side effects run on commit.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from config.api import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from config.rawsql import Later, ModelColumns, fetch_one, later, write_behind
-from notifications.recipients import prefetch_candidates
+from config.api import DomainError, Forbidden, InvalidInput, NotFound
+from config.rawsql import Later, ModelColumns, fetch_one, later
 from notifications.services import record_board_event
 from sla import services as sla_services
-from tickets import ranking
 from tickets.audit import record_audit
 from tickets.models import (
-    Attachment,
-    Message,
     Priority,
     Project,
     Role,
@@ -39,16 +35,12 @@ from tickets.models import (
 )
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
 from tickets.selectors import (
-    FULL_TICKET_SQL,
-    FullTicketBuilder,
     get_visible_ticket,
     status_counts,
 )
 from tickets.services.ranks import (
-    RANK_SPACE_LOCK,
     bottom_of,
     hold_rank_space,
-    queue_move_gap,
     rank_for_gap,
 )
 
@@ -222,11 +214,36 @@ def _ensure_watching(ticket: Ticket, users: Iterable[User | None]) -> None:
     )
 
 
-def _notify(kind: str, ticket: Ticket, actor: Any, **extra: Any) -> None:
+def notify(kind: str, ticket: Ticket, actor: Any, **extra: Any) -> None:
     """Hand a ticket event to the notification pipeline (in-app, e-mail, webhooks)."""
     from notifications.dispatch import notify_ticket_event
 
     notify_ticket_event(kind=kind, ticket=ticket, actor=actor, **extra)
+
+
+# How often a write that chose a rank retries after a concurrent writer took the same one.
+MOVE_ATTEMPTS = 5
+
+_STATUS = ModelColumns(Status, "s")
+_STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
+
+
+def queue_status_read(key: Any) -> Later | None:
+    """The read of the status of that key, queued (config.rawsql.later); None if no string."""
+    return later(_STATUS_BY_KEY_SQL, [key]) if isinstance(key, str) else None
+
+
+def status_by_key(key: Any, found: Later | None = None) -> Status:
+    """The status of that key (400 if none); `found`: its read, already on its way."""
+    if found is None:
+        found = queue_status_read(key)
+    row = found.one() if found is not None else None
+    status = _STATUS.build(row) if row is not None else None
+    if status is None:
+        raise InvalidInput(
+            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
+        )
+    return status
 
 
 # --- create / update ----------------------------------------------------------------------------
@@ -306,7 +323,7 @@ def create_ticket(
                     data=ticket_event_data(ticket),
                     ticket_id=ticket.pk,
                 )
-                _notify("ticket.created", ticket, actor)
+                notify("ticket.created", ticket, actor)
                 _after_create(
                     ticket,
                     explicit_category=category is not None,
@@ -423,7 +440,7 @@ def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) 
         fields: list[str] = []
         old = _snapshot(ticket, changes)
         if "status" in changes:
-            new_status = _status_by_key(changes["status"])
+            new_status = status_by_key(changes["status"])
             check_transition(project, ticket.status, new_status)
             old_status = ticket.status
             fields += apply_status(ticket, new_status, now=now)
@@ -468,11 +485,11 @@ def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) 
             data=ticket_event_data(ticket),
             ticket_id=ticket.pk,
         )
-        _notify("ticket.updated", ticket, actor, changed=sorted(set(fields) - {"rank"}))
+        notify("ticket.updated", ticket, actor, changed=sorted(set(fields) - {"rank"}))
         if "assignee" in fields:
-            _notify("ticket.assigned", ticket, actor, reason="")
+            notify("ticket.assigned", ticket, actor, reason="")
         if "status" in fields and ticket.status.category == StatusCategory.DONE:
-            _notify("ticket.resolved", ticket, actor)
+            notify("ticket.resolved", ticket, actor)
     return ticket
 
 
@@ -481,14 +498,14 @@ def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
     layout = ColumnLayout.of(ticket.project)
     old_column, _ = layout.column_statuses(old)
     new_column, status_ids = layout.column_statuses(new)
-    _check_wip(ticket, layout, old_column, new_column, status_ids)
+    check_wip(ticket, layout, old_column, new_column, status_ids)
     if old_column is not None and old_column == new_column:
         return
     lo, hi = bottom_of(ticket.project, status_ids, exclude_id=ticket.pk)
     ticket.rank = rank_for_gap(lo, hi, bucket=ticket.project.rank_bucket)
 
 
-def _check_wip(
+def check_wip(
     ticket: Ticket,
     layout: ColumnLayout,
     old_column: int | None,
@@ -509,237 +526,7 @@ def _check_wip(
         )
 
 
-# --- move ---------------------------------------------------------------------------------------
-
-MOVE_ATTEMPTS = 5
-
-
-class _RebalanceFirst(Exception):  # control flow only: never leaves move_ticket
-    def __init__(self, project_id: int) -> None:
-        super().__init__(project_id)
-        self.project_id = project_id
-
-
-def move_ticket(
-    *,
-    actor: Any,
-    ticket_id: int,
-    status_key: str | None = None,
-    before_id: int | None = None,
-    after_id: int | None = None,
-) -> Ticket:
-    """Move a ticket to a status and/or between two neighbours of the target column.
-
-    Writes exactly one ticket row. Locks the moved ticket and the neighbours given (in id order,
-    so two moves never deadlock), re-reads the neighbours' current order, then chooses a rank in
-    the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
-    move that took the same key makes this one retry with a fresh read.
-
-    Round trips (config/db/base.py, ADR 0006): the context, the status and the locked rows go out
-    in one flight, the gap read in a second; the writes (ticket row, audit, board event, outbox)
-    are write-behind and ride with the recipients' read and the COMMIT.
-    """
-    for attempt in range(MOVE_ATTEMPTS):
-        try:
-            with transaction.atomic(), write_behind():
-                ticket, rank_to_check = _move_once(
-                    actor=actor,
-                    ticket_id=ticket_id,
-                    status_key=status_key,
-                    before_id=before_id,
-                    after_id=after_id,
-                )
-        except IntegrityError:
-            if attempt == MOVE_ATTEMPTS - 1:
-                raise DomainError(
-                    "The board is busy; the move could not be placed. Retry."
-                ) from None
-            continue
-        except _RebalanceFirst as hot:
-            # Keys this long mean a hot gap: finish a rebalance (its own transactions), then retry.
-            from tickets.tasks import rebalance_now
-
-            rebalance_now(hot.project_id)
-            continue
-        if rank_to_check is not None and ranking.needs_rebalance(rank_to_check):
-            from tickets.tasks import queue_rebalance
-
-            queue_rebalance(ticket.project_id)
-        return ticket
-    raise AssertionError("unreachable")
-
-
-# The move's reads are three hand-written statements (why: config/rawsql.py): its context (role,
-# column layout, the shared rank-space lock), the locked rows, and the gap.
-_MOVE_CONTEXT_SQL = f"""
-SELECT t.requester_id, t.created_by_id, m.role, t.project_id,
-       pg_advisory_xact_lock_shared({RANK_SPACE_LOCK}, t.project_id::int)::text,
-       ({ColumnLayout.SQL.format(project="t.project_id")})
-FROM tickets_ticket t
-LEFT JOIN tickets_membership m ON m.project_id = t.project_id AND m.user_id = %(user)s
-WHERE t.id = %(ticket)s
-"""  # noqa: S608 - constants only, values are parameters
-# The moved ticket and its neighbours, fully loaded, locked in id order (two moves never deadlock).
-# It travels with the context statement, before the checks: so it locks only rows of the moved
-# ticket's project (whose rank-space lock the context statement has just taken, ADR 0003) and
-# only for staff of that project; for anyone else, or a ticket that does not exist, nothing.
-_MOVE_LOCK_SQL = f"""{FULL_TICKET_SQL}
-WHERE t.id = ANY(%(ids)s) AND t.project_id = (
-    SELECT x.project_id FROM tickets_ticket x
-    WHERE x.id = %(ticket)s AND (%(superuser)s OR EXISTS (
-        SELECT 1 FROM tickets_membership m
-        WHERE m.project_id = x.project_id AND m.user_id = %(user)s AND m.role <> '{Role.CUSTOMER}')))
-ORDER BY t.id FOR UPDATE OF t"""  # noqa: S608 - constants only, values are parameters
-_STATUS = ModelColumns(Status, "s")
-_STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
-
-
-def _move_context(actor: Any, context: Later) -> tuple[int, ColumnLayout]:
-    """The moved ticket's project id and column layout, once the actor may move it (404 / 403
-    as `get_visible_ticket` + `require_role` answer), from the context statement (which took
-    the shared rank-space lock)."""
-    row = context.one()
-    if row is None or not actor.is_active:
-        raise NotFound("No such ticket.")
-    requester_id, created_by_id, role, project_id, _lock, layout_rows = row
-    role = Role.ADMIN if actor.is_superuser else role
-    actor.__dict__.setdefault("_helpline_roles", {})[project_id] = role
-    if role is None or (role == Role.CUSTOMER and actor.pk not in (requester_id, created_by_id)):
-        raise NotFound("No such ticket.")
-    require_role(actor, project_id, Role.AGENT, "move tickets")
-    return project_id, ColumnLayout.from_rows(layout_rows)
-
-
-def _lock_for_move(actor: Any, ticket_id: int, ids: list[int]) -> Later:
-    """Queue the lock of the tickets `ids` of the moved ticket's project, FOR UPDATE, fully
-    loaded (status, people, SLA row); none unless `actor` is staff there (`_locked` builds them)."""
-    params = {
-        "ids": ids,
-        "ticket": ticket_id,
-        "superuser": bool(getattr(actor, "is_superuser", False)),
-        "user": getattr(actor, "pk", None),
-    }
-    return later(_MOVE_LOCK_SQL, params)
-
-
-def _locked(found: Later) -> dict[int, Ticket]:
-    builder = FullTicketBuilder()
-    return {t.pk: t for t in (builder.build(row) for row in found.rows)}
-
-
-def _status_by_key(key: Any, found: Later | None = None) -> Status:
-    """The status of that key (400 if none); `found`: its statement, already on its way."""
-    if found is None and isinstance(key, str):
-        found = later(_STATUS_BY_KEY_SQL, [key])
-    row = found.one() if found is not None else None
-    status = _STATUS.build(row) if row is not None else None
-    if status is None:
-        raise InvalidInput(
-            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
-        )
-    return status
-
-
-def _move_once(
-    *,
-    actor: Any,
-    ticket_id: int,
-    status_key: str | None,
-    before_id: int | None,
-    after_id: int | None,
-) -> tuple[Ticket, str | None]:
-    try:
-        ticket_id = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such ticket.") from None
-    before_id = int(before_id) if before_id is not None else None
-    after_id = int(after_id) if after_id is not None else None
-    # One flight: the context (visibility, role, layout, the shared rank-space lock first), the
-    # target status, the locked rows, then the gap and the people to notify, read after the
-    # locks from the locked rows themselves; then checked in that order.
-    context = later(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
-    found = later(_STATUS_BY_KEY_SQL, [status_key]) if isinstance(status_key, str) else None
-    locked = _lock_for_move(
-        actor, ticket_id, sorted({ticket_id, *(x for x in (before_id, after_id) if x is not None)})
-    )
-    gap = queue_move_gap(
-        ticket_id=ticket_id,
-        status_key=status_key if isinstance(status_key, str) else None,
-        before_id=before_id,
-        after_id=after_id,
-    )
-    people = prefetch_candidates(ticket_id)
-    project_id, layout = _move_context(actor, context)
-    for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value == ticket_id:
-            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
-    target = _status_by_key(status_key, found) if status_key is not None else None
-    tickets = _locked(locked)
-    ticket = tickets.get(ticket_id)
-    if ticket is None or ticket.project_id != project_id:
-        raise NotFound("No such ticket.")
-    project = ticket.project
-    if ticket.is_archived:
-        raise DomainError("Archived tickets cannot be moved.")
-    target = target or ticket.status
-    check_transition(project, ticket.status, target)
-    old_column, _ = layout.column_statuses(ticket.status)
-    new_column, status_ids = layout.column_statuses(target)
-    neighbours: dict[str, Ticket | None] = {}
-    for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value is None:
-            neighbours[name] = None
-            continue
-        other = tickets.get(value)
-        if (
-            other is None
-            or other.project_id != project.pk
-            or other.is_archived
-            or other.status_id not in status_ids
-        ):
-            raise InvalidInput(
-                f"{name} must be a ticket in the target column of {project.key}.",
-                details={"fields": {name: ["Not a ticket of the target column."]}},
-            )
-        neighbours[name] = other
-    before, after = neighbours["before_id"], neighbours["after_id"]
-    lo, hi = _gap(gap, before, after)
-    _check_wip(ticket, layout, old_column, new_column, status_ids)
-    now = timezone.now()
-    old = {"status": ticket.status.key, "rank": ticket.rank}
-    old_status = ticket.status
-    fields = apply_status(ticket, target, now=now)
-    new_rank = rank_for_gap(lo, hi, bucket=project.rank_bucket)
-    if ranking.must_rebalance(new_rank):
-        raise _RebalanceFirst(project.pk)
-    ticket.rank = new_rank
-    ticket.updated_at = now
-    _write_columns(ticket, [*fields, "rank", "updated_at"])
-    record_audit(
-        actor=actor,
-        action="ticket.moved",
-        project_id=project.pk,
-        ticket_id=ticket.pk,
-        old=old,
-        new={"status": ticket.status.key, "rank": ticket.rank},
-    )
-    if fields:
-        sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
-        # The SLA hook rewrote the clocks: the response reads them afresh.
-        Ticket.sla_state.related.delete_cached_value(ticket)
-    record_board_event(
-        project_id=project.pk,
-        type="ticket.moved",
-        data=ticket_event_data(ticket),
-        ticket_id=ticket.pk,
-    )
-    _notify("ticket.moved", ticket, actor, prefetched=people, from_status=old["status"])
-    if fields and ticket.status.category == StatusCategory.DONE:
-        _notify("ticket.resolved", ticket, actor, prefetched=people)
-    return ticket, new_rank
-
-
-def _write_columns(ticket: Ticket, fields: list[str]) -> None:
+def write_columns(ticket: Ticket, fields: list[str]) -> None:
     """UPDATE exactly these fields of the one ticket row (what `save(update_fields=...)` writes,
     without compiling it; no signals are connected to Ticket)."""
     meta = Ticket._meta
@@ -748,25 +535,6 @@ def _write_columns(ticket: Ticket, fields: list[str]) -> None:
     values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in columns]
     sql = f"UPDATE tickets_ticket SET {assignments} WHERE id = %s"  # noqa: S608 - model columns
     later(sql, [*values, ticket.pk])
-
-
-def _gap(
-    found: Later, before: Ticket | None, after: Ticket | None
-) -> tuple[str | None, str | None]:
-    """The project-wide gap the ticket goes into, from the move's gap read (ranks.queue_move_gap);
-    StalePosition when the neighbours moved apart."""
-    row = found.one()
-    assert row is not None  # every case answers one row
-    if before is not None and after is not None:
-        following, hi = row
-        if before.rank >= after.rank or following != after.pk:
-            raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
-        return before.rank, hi
-    if before is not None:
-        return before.rank, row[0]
-    if after is not None:
-        return row[0], after.rank
-    return row[0], row[1]
 
 
 # --- archive, assign, escalate ------------------------------------------------------------------
@@ -796,7 +564,7 @@ def archive_ticket(*, actor: Any, ticket_id: int) -> Ticket:
             data={"id": ticket.pk, "key": ticket.key},
             ticket_id=ticket.pk,
         )
-        _notify("ticket.archived", ticket, actor)
+        notify("ticket.archived", ticket, actor)
     return ticket
 
 
@@ -826,7 +594,7 @@ def assign_ticket(*, actor: Any, ticket_id: int, assignee: User | None, reason: 
             data=ticket_event_data(ticket),
             ticket_id=ticket.pk,
         )
-        _notify("ticket.assigned", ticket, actor, reason=reason)
+        notify("ticket.assigned", ticket, actor, reason=reason)
     return ticket
 
 
@@ -850,155 +618,6 @@ def acknowledge_ticket(*, actor: Any, ticket_id: int) -> Ticket:
         sla_services.acknowledge(ticket=ticket, actor=actor, now=timezone.now())
     ticket.refresh_from_db()
     return ticket
-
-
-# --- conversation and watchers ------------------------------------------------------------------
-
-
-def add_message(*, actor: Any, ticket_id: int, body: str, internal: bool = False) -> Message:
-    """Post a public reply or an internal note; the first public staff reply is the first response."""
-    if not body or not body.strip():
-        raise InvalidInput("body cannot be empty.")
-    now = timezone.now()
-    with transaction.atomic():
-        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
-        role = role_in(actor, ticket.project)
-        staff = is_staff_role(role)
-        if internal and not staff:
-            raise Forbidden("Only agents can write internal notes.")
-        message = Message.objects.create(ticket=ticket, author=actor, body=body, internal=internal)
-        fields = ["updated_at"]
-        first_response = staff and not internal and ticket.first_response_at is None
-        if first_response:
-            ticket.first_response_at = now
-            fields.append("first_response_at")
-        ticket.save(update_fields=fields)
-        if not internal:
-            refresh_search_vector(ticket.pk)
-        record_audit(
-            actor=actor,
-            action="message.internal_added" if internal else "message.added",
-            project_id=ticket.project_id,
-            ticket_id=ticket.pk,
-            new={"message_id": message.pk, "internal": internal},
-        )
-        if first_response:
-            sla_services.first_response(ticket=ticket, now=now)
-        if not internal:
-            # Internal notes stay off the board's event stream and off every outbound channel.
-            record_board_event(
-                project_id=ticket.project_id,
-                type="ticket.commented",
-                data={"id": ticket.pk, "key": ticket.key, "message_id": message.pk},
-                ticket_id=ticket.pk,
-            )
-            _notify("ticket.commented", ticket, actor, message=message)
-        else:
-            _notify("ticket.noted", ticket, actor, message=message)
-    return message
-
-
-def watch_ticket(
-    *, actor: Any, ticket_id: int, notify_in_app: bool = True, notify_email: bool = True
-) -> Watcher:
-    """Start (or update) watching a ticket with per-channel preferences."""
-    with transaction.atomic():
-        ticket = get_visible_ticket(actor, ticket_id)
-        watcher, _ = Watcher.objects.update_or_create(
-            ticket=ticket,
-            user=actor,
-            defaults={"notify_in_app": notify_in_app, "notify_email": notify_email},
-        )
-        record_audit(
-            actor=actor,
-            action="ticket.watched",
-            project_id=ticket.project_id,
-            ticket_id=ticket.pk,
-            new={"user": actor.username, "in_app": notify_in_app, "email": notify_email},
-        )
-    return watcher
-
-
-def unwatch_ticket(*, actor: Any, ticket_id: int) -> None:
-    """Stop watching a ticket (idempotent)."""
-    with transaction.atomic():
-        ticket = get_visible_ticket(actor, ticket_id)
-        deleted, _ = Watcher.objects.filter(ticket=ticket, user=actor).delete()
-        if deleted:
-            record_audit(
-                actor=actor,
-                action="ticket.unwatched",
-                project_id=ticket.project_id,
-                ticket_id=ticket.pk,
-                old={"user": actor.username},
-            )
-
-
-# --- attachments --------------------------------------------------------------------------------
-
-
-def add_attachment(*, actor: Any, ticket_id: int, upload: UploadedFile) -> Attachment:
-    """Store an upload (size limit, content-type allow-list, sha256) on a ticket."""
-    if upload.size is not None and upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise PayloadTooLarge(
-            f"Attachments are limited to {settings.ATTACHMENT_MAX_BYTES} bytes.",
-            details={"max_bytes": settings.ATTACHMENT_MAX_BYTES, "size": upload.size},
-        )
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
-    if content_type not in settings.ATTACHMENT_CONTENT_TYPES:
-        raise InvalidInput(
-            f"Files of type {content_type or 'unknown'!r} are not accepted.",
-            details={"allowed": settings.ATTACHMENT_CONTENT_TYPES},
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    ticket = get_visible_ticket(actor, ticket_id)
-    name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
-    # The file is written before the row; if the transaction fails, the orphan is removed.
-    with transaction.atomic():
-        attachment = Attachment(
-            ticket=ticket,
-            filename=name,
-            content_type=content_type,
-            size=upload.size or 0,
-            sha256=digest.hexdigest(),
-            uploaded_by=actor,
-        )
-        attachment.file.save(name, upload, save=False)
-        stored_name = attachment.file.name or ""
-        try:
-            attachment.save()
-            record_audit(
-                actor=actor,
-                action="attachment.added",
-                project_id=ticket.project_id,
-                ticket_id=ticket.pk,
-                new={
-                    "attachment_id": attachment.pk,
-                    "filename": name,
-                    "size": attachment.size,
-                    "sha256": attachment.sha256,
-                },
-            )
-        except Exception:
-            attachment.file.storage.delete(stored_name)
-            raise
-    return attachment
-
-
-def record_attachment_view(*, actor: Any, attachment: Attachment) -> None:
-    """Viewing a sensitive ticket's attachment leaves an audit row."""
-    ticket = attachment.ticket
-    if ticket.is_sensitive:
-        record_audit(
-            actor=actor,
-            action="attachment.viewed",
-            project_id=ticket.project_id,
-            ticket_id=ticket.pk,
-            new={"attachment_id": attachment.pk, "filename": attachment.filename},
-        )
 
 
 # --- bulk ---------------------------------------------------------------------------------------

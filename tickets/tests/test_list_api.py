@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from tests_support.factories import make_project, make_ticket, make_user
 from tickets.models import Ticket
-from tickets.services.tickets import add_message, move_ticket, update_ticket
+from tickets.services.conversation import add_message
+from tickets.services.moves import move_ticket
+from tickets.services.tickets import update_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from tests_support.factories import make_project, make_ticket, make_user
 from tests_support.wire import round_trips
 from tickets import ranking
 from tickets.models import Project, Ticket
+from tickets.services.moves import move_ticket
 from tickets.services.ranks import import_ranks, rebalance_project
-from tickets.services.tickets import move_ticket
 
 
 def column_order(project: Project) -> list[int]:

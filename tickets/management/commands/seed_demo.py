@@ -50,8 +50,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo creates users with a known password; use DEBUG=1 or --force."
             )
+        from tickets.services.conversation import add_message
+        from tickets.services.moves import move_ticket
         from tickets.services.projects import add_member, create_project
-        from tickets.services.tickets import add_message, create_ticket, move_ticket
+        from tickets.services.tickets import create_ticket
 
         with transaction.atomic():
             users = {}
