@@ -9,9 +9,8 @@ from django.db import connection
 from psycopg.pq import Trace
 
 
-def round_trips(work: Callable[[], object]) -> int:
-    """Round trips to PostgreSQL on the default connection while `work` runs: the ReadyForQuery
-    messages in libpq's trace (one per Sync, i.e. per flight, however many statements it held)."""
+def wire_trace(work: Callable[[], object]) -> list[str]:
+    """The protocol messages (libpq's trace lines) on the default connection while `work` runs."""
     connection.ensure_connection()
     pgconn = connection.connection.pgconn
     with tempfile.TemporaryFile("w+") as trace:
@@ -21,5 +20,18 @@ def round_trips(work: Callable[[], object]) -> int:
             work()
         finally:
             pgconn.untrace()
+        # A reconnect inside `work` would go untraced and the counts would come up short.
+        assert connection.connection.pgconn is pgconn, "the connection changed while tracing"
         trace.seek(0)
-        return sum("\tReadyForQuery\t" in line for line in trace)
+        return trace.read().splitlines()
+
+
+def round_trips(lines: list[str]) -> int:
+    """Round trips in a trace: ReadyForQuery messages (one per Sync, i.e. per flight, however
+    many statements it held)."""
+    return sum("\tReadyForQuery\t" in line for line in lines)
+
+
+def begins(lines: list[str]) -> int:
+    """BEGIN statements the client sent in a trace."""
+    return sum(line.startswith("F\t") and '"BEGIN"' in line for line in lines)

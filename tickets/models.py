@@ -37,6 +37,11 @@ class User(AbstractUser):
         return self.full_name or self.username
 
 
+# The largest id a bigint primary key can hold: an id beyond it names nothing (and compared with
+# a bigint column it would make PostgreSQL compare as numeric, off the primary key's index).
+MAX_ID = 2**63 - 1
+
+
 class Role(models.TextChoices):
     CUSTOMER = "customer"
     AGENT = "agent"

@@ -13,7 +13,7 @@ from django.db.transaction import TransactionManagementError
 
 from config.db.base import DatabaseWrapper
 from config.rawsql import fetch_one, later, write_behind
-from tests_support.wire import round_trips
+from tests_support.wire import begins, round_trips, wire_trace
 
 
 def backend() -> DatabaseWrapper:
@@ -198,8 +198,18 @@ def test_a_transactions_begin_rides_in_its_first_flight(scratch):
             assert count.one() == (1,)  # sends BEGIN + both statements
             later("UPDATE wb SET v = %s WHERE id = %s", ["b", 1])
 
-    assert round_trips(work) == 2
+    trace = wire_trace(work)
+    assert (round_trips(trace), begins(trace)) == (2, 1)
     assert rows() == [(1, "b")]
+
+
+def test_a_failure_in_a_later_flight_undoes_the_first_flights_writes(scratch):
+    """The first flight's write is inside the transaction its BEGIN opened, not autocommitted."""
+    with pytest.raises(IntegrityError), transaction.atomic(), write_behind():
+        later(INSERT, [1, "a"])
+        later("SELECT 1", []).one()  # flight 1: BEGIN, the insert, the read
+        later(INSERT, [1, "dup"])  # flight 2, with the COMMIT: fails
+    assert rows() == []
 
 
 def test_a_failure_in_the_first_flight_rolls_the_whole_transaction_back(scratch):

@@ -377,3 +377,34 @@ def test_the_inbox_needs_credentials(api, db):
         response = getattr(api, method)(path)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_prefetched_candidates_choose_the_same_people(desk):
+    """prefetch_candidates reads the ticket's own people from its row: the same recipients,
+    reasons and channels as the read with the ids given (watcher switches, a customer
+    requester, an inactive watcher, no assignee)."""
+    from notifications.recipients import prefetch_candidates, ticket_recipients
+    from tests_support.factories import make_user
+
+    project = desk["project"]
+    ticket = make_ticket(project, desk["customer"], title="Both paths")
+    for user, in_app, email in ((desk["lead"], False, True), (desk["manager"], True, False)):
+        watch_ticket(actor=user, ticket_id=ticket.pk, notify_in_app=in_app, notify_email=email)
+    gone = make_user("gone", project=project, role="agent")
+    watch_ticket(actor=gone, ticket_id=ticket.pk)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+
+    def chosen(**kw):
+        people, _ = ticket_recipients(
+            ticket=ticket, kind="ticket.moved", actor=desk["agent"], mentions=[], **kw
+        )
+        return sorted((r.user.username, r.role, r.reasons, r.in_app, r.email) for r in people)
+
+    direct = chosen()
+    # The lead switched in-app off and ticket.moved sends no e-mail by default; the watcher
+    # who left is inactive; the agent is the actor.
+    assert [name for name, *_ in direct] == ["customer", "manager"]
+    assert chosen(prefetched=prefetch_candidates(ticket.pk)) == direct
+    with pytest.raises(ValueError):
+        chosen(prefetched=prefetch_candidates(ticket.pk), extra_recipients=[desk["admin"]])

@@ -1,7 +1,7 @@
 """The SLA engine's write path.
 
 The ticket services call the hooks below inside their transactions, with the ticket row locked
-(`tickets.services.tickets`); the API, admin, tasks and commands call the rest.
+(`tickets.services.tickets`, `.moves`, `.conversation`); the API, admin, tasks and commands call the rest.
 """
 
 from sla.services.clocks import (

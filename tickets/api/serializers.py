@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from tickets.models import (
+    MAX_ID,
     Attachment,
     AuditLog,
     BoardColumn,
@@ -307,8 +308,12 @@ class TicketUpdateSerializer(serializers.Serializer[Any]):
 
 class MoveSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(max_length=40, required=False, allow_null=True)
-    before_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    after_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    before_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    after_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
 
 
 class AssignSerializer(serializers.Serializer[Any]):

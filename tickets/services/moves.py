@@ -18,7 +18,7 @@ from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets import ranking
 from tickets.audit import record_audit
-from tickets.models import Role, StatusCategory, Ticket
+from tickets.models import MAX_ID, Role, StatusCategory, Ticket
 from tickets.permissions import require_role
 from tickets.selectors import FULL_TICKET_SQL, FullTicketBuilder
 from tickets.services.ranks import RANK_SPACE_LOCK, queue_move_gap, rank_for_gap
@@ -58,9 +58,9 @@ def move_ticket(
     the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
     move that took the same key makes this one retry with a fresh read.
 
-    Round trips (config/db/base.py, ADR 0006): the context, the status and the locked rows go out
-    in one flight, the gap read in a second; the writes (ticket row, audit, board event, outbox)
-    are write-behind and ride with the recipients' read and the COMMIT.
+    Round trips (config/db/base.py, ADR 0006 and 0008): BEGIN, the context, the status, the locks,
+    the gap and the people to notify go out in one flight; the writes (ticket row, audit, board
+    event, notifications, outbox) are write-behind and ride with the COMMIT.
     """
     for attempt in range(MOVE_ATTEMPTS):
         try:
@@ -92,8 +92,9 @@ def move_ticket(
     raise AssertionError("unreachable")
 
 
-# The move's reads are three hand-written statements (why: config/rawsql.py): its context (role,
-# column layout, the shared rank-space lock), the locked rows, and the gap.
+# The move's own reads are hand-written statements (why: config/rawsql.py): its context (role,
+# column layout, the shared rank-space lock) and the locked rows; the status, gap and people reads
+# come from tickets.services.tickets, .ranks and notifications.recipients.
 _MOVE_CONTEXT_SQL = f"""
 SELECT t.requester_id, t.created_by_id, m.role, t.project_id,
        pg_advisory_xact_lock_shared({RANK_SPACE_LOCK}, t.project_id::int)::text,
@@ -160,6 +161,8 @@ def _move_once(
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
+    if not 0 < ticket_id <= MAX_ID:
+        raise NotFound("No such ticket.")
     before_id = int(before_id) if before_id is not None else None
     after_id = int(after_id) if after_id is not None else None
     # One flight: the context (visibility, role, layout, the shared rank-space lock first), the

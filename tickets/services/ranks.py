@@ -38,10 +38,10 @@ def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int) -> str:
 # Neighbour reads run on every move and create: single hand-written statements (config/rawsql.py).
 # `rank` has the C collation, so these comparisons and orders are the unique index's own.
 # Each is written once over four inputs: {project}, {exclude} (a ticket id), {rank} and {statuses}
-# (a bigint[] of the column's statuses). `_direct` fills them with parameters (a create or a
-# status change placing a ticket at the bottom of its column); a move fills them with subqueries
-# on the rows it has just locked (`queue_move_gap`), so its gap read needs no answer from an
-# earlier statement and travels in the move's first flight.
+# (a bigint[] of the column's statuses). A move fills them with subqueries on the rows it has just
+# locked (`queue_move_gap`), so its gap read needs no answer from an earlier statement and travels
+# in the move's first flight; `_direct` fills the bottom-of-column read with parameters (a create
+# or a status change placing a ticket at the bottom of its column, `bottom_of`).
 _AFTER = """
 SELECT (SELECT rank FROM tickets_ticket
         WHERE project_id = {project} AND rank > {rank} AND id <> {exclude}
@@ -108,7 +108,7 @@ _ANCHOR_RANK = "(SELECT a.rank FROM tickets_ticket a WHERE a.id = %(anchor)s)"
 _TARGET_STATUSES = """(
     SELECT coalesce(
         (SELECT array_agg(o.status_id) FROM tickets_columnstatus c
-         JOIN tickets_columnstatus o ON o.column_id = c.column_id
+         JOIN tickets_columnstatus o ON o.column_id = c.column_id AND o.project_id = c.project_id
          WHERE c.project_id = g.project_id AND c.status_id = g.status_id),
         ARRAY[g.status_id])
     FROM (SELECT m.project_id, coalesce(

@@ -189,3 +189,40 @@ def test_customers_cannot_move_or_see_the_board_and_outsiders_get_404(desk, as_u
         ).status_code
         == 404
     )
+
+
+def test_a_column_of_two_statuses_is_one_column_for_the_gap(desk, as_user):
+    """In Progress shows in_progress and blocked: its bottom is after its last ticket of either
+    status, and two neighbours of different statuses are adjacent in it."""
+    from tickets import ranking
+    from tickets.models import Status
+
+    agent = desk["agent"]
+    x, y, z, w = (make_ticket(desk["project"], agent, title=t) for t in "xyzw")
+    statuses = {s.key: s for s in Status.objects.all()}
+    # Project order x < y < z < w; x in_progress, y blocked (both In Progress), z and w To Do.
+    rx, ry, rz, rw = (
+        ranking.make_rank(0, k) for k in ranking.generate_n_keys_between(None, None, 4)
+    )
+    for ticket, rank, key in ((x, rx, "in_progress"), (y, ry, "blocked"), (z, rz, "todo")):
+        Ticket.objects.filter(pk=ticket.pk).update(rank=rank, status=statuses[key])
+    Ticket.objects.filter(pk=w.pk).update(rank=rw, status=statuses["todo"])
+    api = as_user(agent)
+    to_bottom = api.patch(f"/api/v1/tickets/{w.pk}/move/", {"status": "in_progress"}, format="json")
+    assert to_bottom.status_code == 200, to_bottom.content
+    assert ry < Ticket.objects.get(pk=w.pk).rank < rz  # after y (blocked), before z
+    between = api.patch(
+        f"/api/v1/tickets/{w.pk}/move/", {"before_id": x.pk, "after_id": y.pk}, format="json"
+    )
+    assert between.status_code == 200, between.content
+    assert rx < Ticket.objects.get(pk=w.pk).rank < ry
+
+
+@pytest.mark.parametrize("field", ["before_id", "after_id"])
+def test_ids_beyond_a_bigint_are_refused_or_not_found(desk, as_user, field):
+    ticket = make_ticket(desk["project"], desk["agent"])
+    api = as_user(desk["agent"])
+    refused = api.patch(f"/api/v1/tickets/{ticket.pk}/move/", {field: 2**63}, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "validation_error")
+    missing = api.patch(f"/api/v1/tickets/{2**70}/move/", {}, format="json")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")

@@ -14,7 +14,7 @@ from django.db import connection, connections
 from config.api import DomainError
 from notifications.models import BoardEvent
 from tests_support.factories import make_project, make_ticket, make_user
-from tests_support.wire import round_trips
+from tests_support.wire import begins, round_trips, wire_trace
 from tickets import ranking
 from tickets.models import Project, Ticket
 from tickets.services.moves import move_ticket
@@ -217,9 +217,10 @@ def test_a_reorder_is_two_round_trips_reads_then_writes_with_the_commit():
     a, b, c = (make_ticket(project, agent, title=t) for t in "abc")
     make_ticket(project, agent, title="warm-up")
     move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
-    trips = round_trips(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=c.pk))
-    assert trips == 2
     assert column_order(project)[:3] == [c.pk, a.pk, b.pk]
+    trace = wire_trace(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=b.pk))
+    assert (round_trips(trace), begins(trace)) == (2, 1)
+    assert column_order(project)[:3] == [c.pk, b.pk, a.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -233,8 +234,8 @@ def test_a_reorder_that_notifies_people_is_still_two_round_trips():
     a, b, c = (make_ticket(project, agent, title=t, assignee=other) for t in "abc")
     move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
     before = set(Notification.objects.values_list("pk", flat=True))
-    trips = round_trips(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=c.pk))
-    assert trips == 2
+    trace = wire_trace(lambda: move_ticket(actor=agent, ticket_id=a.pk, after_id=c.pk))
+    assert (round_trips(trace), begins(trace)) == (2, 1)
     fresh = Notification.objects.exclude(pk__in=before)
     assert [(n.user_id, n.kind, n.ticket_id) for n in fresh] == [(other.pk, "ticket.moved", a.pk)]
-    assert column_order(project) == [c.pk, a.pk, b.pk]
+    assert column_order(project) == [a.pk, c.pk, b.pk]
