@@ -186,7 +186,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-LOGIN_RATE: str = env.str("LOGIN_RATE", default="10/min")  # per IP and username
+# Sign-in attempts (token and session): per username from any address, and per client address
+# for any username (tickets/api/signin.py).
+LOGIN_RATE: str = env.str("LOGIN_RATE", default="10/min")
+LOGIN_ADDRESS_RATE: str = env.str("LOGIN_ADDRESS_RATE", default="30/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpline API",
