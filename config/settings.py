@@ -25,6 +25,12 @@ else:
     # No default in production: a forgotten secret must fail loudly, not sign with a public key.
     SECRET_KEY = env.str("SECRET_KEY")
 
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For (and
+# set X-Forwarded-Proto). 0: the app faces clients directly and believes neither header. One
+# number feeds DRF's NUM_PROXIES (throttles), the audit trail's IP (config/clientaddr.py) and
+# SECURE_PROXY_SSL_HEADER.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else []
 )
@@ -184,6 +190,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 # Sign-in attempts (token and session): per username from any address, and per client address
@@ -206,7 +213,8 @@ SPECTACULAR_SETTINGS = {
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG and not TESTING)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only a trusted proxy's X-Forwarded-Proto says the request came over HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

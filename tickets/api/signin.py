@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.clientaddr import client_address
 from tickets.api.people import MeSerializer, me_payload
 from tickets.models import User
 
@@ -49,7 +50,8 @@ class LoginUsernameThrottle(SimpleRateThrottle):
 
 
 class LoginAddressThrottle(SimpleRateThrottle):
-    """`LOGIN_ADDRESS_RATE` attempts per client address (any username)."""
+    """`LOGIN_ADDRESS_RATE` attempts per client address (any username; TRUSTED_PROXY_COUNT says
+    which address that is)."""
 
     scope = "login_address"
 
@@ -57,7 +59,7 @@ class LoginAddressThrottle(SimpleRateThrottle):
         return str(settings.LOGIN_ADDRESS_RATE)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return f"throttle_login_addr_{self.get_ident(request)}"
+        return f"throttle_login_addr_{client_address(request.META)}"
 
 
 LOGIN_THROTTLES = [LoginAddressThrottle, LoginUsernameThrottle]
