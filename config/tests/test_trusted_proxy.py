@@ -81,7 +81,7 @@ def test_behind_one_trusted_proxy_the_right_most_forwarded_address_is_the_client
     assert attempt("user10", forwarded="") == 400
 
 
-def audited_ip(desk: dict[str, Any], **headers: str) -> str | None:
+def audited_ip(desk: dict[str, Any], **headers: Any) -> str | None:
     api = APIClient()
     api.force_authenticate(desk["lead"])
     ticket = make_ticket(desk["project"], desk["lead"])
