@@ -287,6 +287,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Helpline <helpdesk@localhost>")
 
 WS_PUBLIC_URL: str = env.str("WS_PUBLIC_URL", default="ws://127.0.0.1:8001")
+# Origins whose pages may open a WebSocket with the session cookie (Channels' OriginValidator
+# patterns: "https://desk.example.com" matches that scheme, host and port; a bare host such as
+# "127.0.0.1" or ".example.com" matches any scheme and port). Default: ALLOWED_HOSTS, so in
+# development the UI on :8000 reaches the sockets on :8001. A handshake without Origin is not a
+# browser's and authenticates by token only.
+WS_ALLOWED_ORIGINS: list[str] = env.list("WS_ALLOWED_ORIGINS", default=ALLOWED_HOSTS)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
