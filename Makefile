@@ -45,6 +45,7 @@ test: services
 	$(WITH_SERVICES) $(VENV)/bin/ruff check .
 	$(WITH_SERVICES) $(VENV)/bin/ruff format --check .
 	$(WITH_SERVICES) $(VENV)/bin/mypy .
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(WITH_SERVICES) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: services

@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.HelplineAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -208,6 +208,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, whatever field carries it: the generated TypeScript types use them.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "tickets.models.Role",
+        "StaffRoleEnum": ["agent", "lead", "manager", "admin"],
+        "PriorityEnum": "tickets.models.Priority",
+        "StatusCategoryEnum": "tickets.models.StatusCategory",
+        "SlaStateEnum": ["on_track", "near_breach", "breached", "paused", "met", "no_sla"],
+        "ClassifierSourceEnum": ["gemini", "local", "keywords"],
+        "BulkActionEnum": ["assign", "set_status", "set_priority", "archive"],
+        "ExportFormatEnum": "exports.models.ExportFormat",
+        "ExportStatusEnum": "exports.models.ExportStatus",
+        "DeliveryStatusEnum": "notifications.models.OutboxStatus",
+        "WebhookEventEnum": "notifications.api.serializers.WEBHOOK_EVENT_CHOICES",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

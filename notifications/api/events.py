@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import InvalidInput
+from config.openapi import errors
 from notifications.services import missed_events
 from tickets.models import Role
 from tickets.permissions import require_role
@@ -75,7 +75,7 @@ class BoardEventsView(APIView):
                     ),
                 },
             ),
-            410: OpenApiResponse(description="resync_required: reload the board."),
+            **errors(410),
         },
     )
     def get(self, request: Request, key: str) -> Response:

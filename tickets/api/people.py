@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth.password_validation import validate_password
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import errors
 from config.pagination import cursor_pagination
 from tickets.models import Membership, User
 from tickets.permissions import IsSiteAdmin
@@ -96,6 +97,7 @@ class MeView(APIView):
         return Response(me_payload(cast(User, request.user)))
 
 
+@extend_schema_view(post=extend_schema(responses={201: UserSerializer, **errors(409)}))
 class UserListView(generics.ListCreateAPIView):
     permission_classes = [IsAuthenticated, IsSiteAdmin]
     serializer_class = UserSerializer

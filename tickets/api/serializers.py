@@ -110,17 +110,17 @@ class MemberSerializer(serializers.ModelSerializer[Membership]):
 
 class MemberWriteSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class RoleSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class StatusSerializer(serializers.ModelSerializer[Status]):
     key = serializers.SlugField(max_length=40)
     color = serializers.RegexField(r"^(#[0-9A-Fa-f]{6})?$", required=False, allow_blank=True)
-    category = serializers.ChoiceField(choices=StatusCategory.values)
+    category = serializers.ChoiceField(choices=StatusCategory.choices)
     category_color = serializers.CharField(read_only=True)
 
     class Meta:
@@ -270,7 +270,7 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(
         allow_blank=True, required=False, default="", max_length=100_000
     )
-    priority = serializers.ChoiceField(choices=Priority.values, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     category = serializers.CharField(max_length=50, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
@@ -291,7 +291,7 @@ class TicketUpdateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=300, required=False)
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
     status = serializers.CharField(max_length=40, required=False)
-    priority = serializers.ChoiceField(choices=Priority.values, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     category = serializers.CharField(max_length=50, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50

@@ -25,6 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.clientaddr import client_address
+from config.openapi import errors
 from tickets.api.people import MeSerializer, me_payload
 from tickets.models import User
 
@@ -94,7 +95,10 @@ class TokenView(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         request=CredentialsSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            **errors(429),
+        },
     )
     def post(self, request: Request) -> Response:
         token, _ = Token.objects.get_or_create(user=authenticated_user(request))
@@ -121,7 +125,7 @@ class SessionView(APIView):
     @extend_schema(
         operation_id="auth_session_create",
         request=CredentialsSerializer,
-        responses={200: MeSerializer},
+        responses={200: MeSerializer, **errors(403, 429)},
         summary="Sign in with the session cookie (send X-CSRFToken from GET auth/csrf/)",
     )
     def post(self, request: Request) -> Response:
@@ -134,7 +138,10 @@ class SessionView(APIView):
     @extend_schema(
         operation_id="auth_session_destroy",
         request=None,
-        responses={204: OpenApiResponse(description="Signed out (also when not signed in).")},
+        responses={
+            204: OpenApiResponse(description="Signed out (also when not signed in)."),
+            **errors(403),
+        },
         summary="Sign out",
     )
     def delete(self, request: Request) -> Response:

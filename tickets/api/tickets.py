@@ -12,7 +12,8 @@ from django.db.models.functions import TruncDate
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -21,9 +22,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import NotFound
+from config.openapi import errors
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
 from tickets.api.projects import page_of_tickets
+from tickets.api.schema import (
+    TICKET_FILTERS,
+    BulkResultSerializer,
+    StatsSerializer,
+)
 from tickets.api.serializers import (
     AssignSerializer,
     AttachmentSerializer,
@@ -62,6 +69,7 @@ def _detail(request: Request, ticket_id: int) -> Response:
 class TicketListView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
+    @extend_schema(parameters=TICKET_FILTERS, responses=TicketSerializer(many=True))
     def get(self, request: Request) -> Response:
         filters = parse_ticket_filters(request.query_params)
         qs = apply_ticket_filters(visible_tickets(request.user), filters, user=request.user)
@@ -71,7 +79,7 @@ class TicketListView(GenericAPIView[Ticket]):
             TicketSerializer(page, many=True, context={"now": timezone.now()}).data
         )
 
-    @extend_schema(request=TicketCreateSerializer)
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     def post(self, request: Request) -> Response:
         data = TicketCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,7 +97,7 @@ class TicketDetailView(GenericAPIView[Ticket]):
     def get(self, request: Request, ticket_id: int) -> Response:
         return _detail(request, ticket_id)
 
-    @extend_schema(request=TicketUpdateSerializer)
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def patch(self, request: Request, ticket_id: int) -> Response:
         get_visible_ticket(request.user, ticket_id)
         data = TicketUpdateSerializer(data=request.data)
@@ -99,6 +107,7 @@ class TicketDetailView(GenericAPIView[Ticket]):
         )
         return _detail(request, ticket_id)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, ticket_id: int) -> Response:
         services.archive_ticket(actor=request.user, ticket_id=ticket_id)
         return Response(status=http.HTTP_204_NO_CONTENT)
@@ -149,7 +158,7 @@ class EscalateView(GenericAPIView[Ticket]):
 class AcknowledgeView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=TicketSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         services.acknowledge_ticket(actor=request.user, ticket_id=ticket_id)
         return _detail(request, ticket_id)
@@ -159,11 +168,13 @@ class MessageListView(GenericAPIView[Any]):
     serializer_class = MessageSerializer
     pagination_class = cursor_pagination("created_at", "id")
 
+    @extend_schema(responses=MessageSerializer(many=True))
     def get(self, request: Request, ticket_id: int) -> Response:
         ticket = get_visible_ticket(request.user, ticket_id)
         page = self.paginate_queryset(visible_messages(request.user, ticket))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
+    @extend_schema(responses={201: MessageSerializer})
     def post(self, request: Request, ticket_id: int) -> Response:
         data = MessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -179,7 +190,7 @@ class MessageListView(GenericAPIView[Any]):
 class WatchView(GenericAPIView[Any]):
     serializer_class = WatchSerializer
 
-    @extend_schema(responses=WatcherSerializer)
+    @extend_schema(request=None, responses=WatcherSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = WatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,6 +199,7 @@ class WatchView(GenericAPIView[Any]):
         )
         return Response(WatcherSerializer(watcher).data, status=http.HTTP_200_OK)
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, ticket_id: int) -> Response:
         conversation.unwatch_ticket(actor=request.user, ticket_id=ticket_id)
         return Response(status=http.HTTP_204_NO_CONTENT)
@@ -197,6 +209,7 @@ class WatcherListView(GenericAPIView[Any]):
     serializer_class = WatcherSerializer
     pagination_class = cursor_pagination("created_at", "id")
 
+    @extend_schema(responses=WatcherSerializer(many=True))
     def get(self, request: Request, ticket_id: int) -> Response:
         ticket = get_visible_ticket(request.user, ticket_id)
         require_role(request.user, ticket.project, Role.AGENT, "see who watches a ticket")
@@ -208,6 +221,7 @@ class AuditView(GenericAPIView[AuditLog]):
     serializer_class = AuditSerializer
     pagination_class = cursor_pagination("created_at", "id")
 
+    @extend_schema(responses=AuditSerializer(many=True))
     def get(self, request: Request, ticket_id: int) -> Response:
         ticket = get_visible_ticket(request.user, ticket_id)
         require_role(request.user, ticket.project, Role.AGENT, "read the audit trail")
@@ -222,12 +236,16 @@ class AttachmentListView(GenericAPIView[Any]):
     pagination_class = cursor_pagination("created_at", "id")
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(responses=AttachmentSerializer(many=True))
     def get(self, request: Request, ticket_id: int) -> Response:
         ticket = get_visible_ticket(request.user, ticket_id)
         page = self.paginate_queryset(ticket.attachments.select_related("uploaded_by"))
         return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": UploadSerializer})
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: AttachmentSerializer, **errors(413)},
+    )
     def post(self, request: Request, ticket_id: int) -> Response:
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -238,6 +256,9 @@ class AttachmentListView(GenericAPIView[Any]):
 
 
 ATTACHMENT_SALT = "helpline.attachment"
+LOCATION = OpenApiParameter(
+    "Location", str, OpenApiParameter.HEADER, response=[302], description="Where the file is."
+)
 
 
 class AttachmentDownloadView(GenericAPIView[Any]):
@@ -245,6 +266,10 @@ class AttachmentDownloadView(GenericAPIView[Any]):
 
     serializer_class = AttachmentSerializer
 
+    @extend_schema(
+        parameters=[LOCATION],
+        responses={302: OpenApiResponse(description="To an expiring signed URL of the file.")},
+    )
     def get(self, request: Request, attachment_id: int) -> HttpResponseRedirect:
         from django.conf import settings
 
@@ -278,6 +303,13 @@ class SignedAttachmentFileView(GenericAPIView[Any]):
     permission_classes = [AllowAny]
     serializer_class = AttachmentSerializer
 
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment."
+            )
+        }
+    )
     def get(self, request: Request, token: str) -> FileResponse:
         from django.conf import settings
 
@@ -305,6 +337,7 @@ class SignedAttachmentFileView(GenericAPIView[Any]):
 class BulkView(GenericAPIView[Ticket]):
     serializer_class = BulkSerializer
 
+    @extend_schema(request=BulkSerializer, responses=BulkResultSerializer)
     def post(self, request: Request) -> Response:
         data = BulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -320,6 +353,10 @@ class BulkView(GenericAPIView[Ticket]):
 class StatsView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
+    @extend_schema(
+        parameters=[OpenApiParameter("project", str, description="A project key.")],
+        responses=StatsSerializer,
+    )
     def get(self, request: Request) -> Response:
         qs = visible_tickets(request.user).filter(is_archived=False)
         key = request.query_params.get("project")
