@@ -176,6 +176,11 @@ def test_redirects_name_their_location(schema):
     redirect = op(schema, "get", "attachments/{attachment_id}/download/")["responses"]["302"]
     assert set(redirect["headers"]) == {"Location"}
     assert "content" not in redirect
+    accepted = op(schema, "post", "exports/")["responses"]["202"]
+    assert set(accepted["headers"]) == {"Location"}
+    assert body_ref(op(schema, "post", "exports/"), "202") == {
+        "$ref": "#/components/schemas/ExportJob"
+    }
     download = op(schema, "get", "attachments/file/{token}/")["responses"]["200"]
     assert download["content"] == {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}

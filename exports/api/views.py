@@ -37,6 +37,11 @@ class ExportListView(GenericAPIView[ExportJob]):
 
     @extend_schema(
         request=ExportRequestSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location", str, OpenApiParameter.HEADER, response=[202], description="The job."
+            )
+        ],
         responses={202: ExportJobSerializer},
         operation_id="exports_create",
     )
