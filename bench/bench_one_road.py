@@ -92,7 +92,7 @@ def main() -> None:
 
     projects = {}
     for n in (1000, 100_000):
-        project, _ = reset_project(f"BR{n // 1000}K")
+        project, _ = reset_project("BRSMALL" if n == 1000 else "BRLARGE")
         copy_tickets(project, n, status_keys=["open"])
         projects[n] = project
     board_project, _ = reset_project("BBOARD")
