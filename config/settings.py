@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sla",
     "notifications",
     "exports",
+    "saved_views",
 ]
 
 MIDDLEWARE = [
