@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import classify, people, projects, tickets
+from tickets.api import assignees, classify, people, projects, tickets
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="auth-token"),
@@ -14,6 +14,11 @@ urlpatterns = [
         "projects/<str:key>/members/<str:username>/",
         projects.MemberDetailView.as_view(),
         name="member-detail",
+    ),
+    path(
+        "projects/<str:key>/assignees/",
+        assignees.AssigneeListView.as_view(),
+        name="assignee-list",
     ),
     path("projects/<str:key>/columns/", projects.ColumnListView.as_view(), name="column-list"),
     path(
