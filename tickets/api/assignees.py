@@ -29,7 +29,7 @@ class AssigneeSerializer(serializers.Serializer[Any]):
     )
 
 
-def assignees(project: Project) -> QuerySet[Membership]:
+def assignees(project: Project) -> QuerySet[Any, Any]:
     """The project's active staff, each annotated with `open_tickets` (a correlated count over
     the assignee index), `username` and `full_name`: one statement for any number of people."""
     load = (
