@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import assignees, classify, people, projects, tickets
+from tickets.api import actions, assignees, classify, people, projects, tickets
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="auth-token"),
@@ -53,6 +53,8 @@ urlpatterns = [
         tickets.AcknowledgeView.as_view(),
         name="ticket-acknowledge",
     ),
+    path("tickets/<int:ticket_id>/resolve/", actions.ResolveView.as_view(), name="ticket-resolve"),
+    path("tickets/<int:ticket_id>/reopen/", actions.ReopenView.as_view(), name="ticket-reopen"),
     path(
         "tickets/<int:ticket_id>/messages/",
         tickets.MessageListView.as_view(),
