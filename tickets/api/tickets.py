@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from config.api import NotFound
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
+from tickets.api.dashboard import created_per_day
 from tickets.api.projects import page_of_tickets
 from tickets.api.serializers import (
     AssignSerializer,
@@ -340,12 +341,20 @@ class BulkView(GenericAPIView[Ticket]):
 class StatsView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
+    @extend_schema(
+        description="Every ticket-list filter applies (`project`, `created_after`, "
+        "`created_before`, `priority`, ...); `created_per_day` spans the range, zero-filled."
+    )
     def get(self, request: Request) -> Response:
-        qs = visible_tickets(request.user).filter(is_archived=False)
-        key = request.query_params.get("project")
-        if key:
-            qs = qs.filter(project=get_visible_project(request.user, key))
-        return Response(ticket_stats(qs))
+        filters = parse_ticket_filters(request.query_params)
+        if filters.project:
+            get_visible_project(request.user, filters.project)
+        qs = apply_ticket_filters(visible_tickets(request.user), filters, user=request.user)
+        stats = ticket_stats(qs)
+        stats["created_per_day"] = created_per_day(
+            qs, after=filters.created_after, before=filters.created_before
+        )
+        return Response(stats)
 
 
 def ticket_stats(qs: Any) -> dict[str, Any]:
