@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import actions, assignees, classify, people, projects, tickets
+from tickets.api import actions, assignees, classify, lookup, people, projects, tickets
 
 urlpatterns = [
     path("auth/token/", people.TokenView.as_view(), name="auth-token"),
@@ -42,6 +42,7 @@ urlpatterns = [
     path("tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
     path("tickets/bulk/", tickets.BulkView.as_view(), name="ticket-bulk"),
     path("tickets/classify/", classify.ClassifyView.as_view(), name="ticket-classify"),
+    path("tickets/by-key/<str:key>/", lookup.TicketByKeyView.as_view(), name="ticket-by-key"),
     path("tickets/<int:ticket_id>/", tickets.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/move/", tickets.MoveView.as_view(), name="ticket-move"),
     path("tickets/<int:ticket_id>/assign/", tickets.AssignView.as_view(), name="ticket-assign"),

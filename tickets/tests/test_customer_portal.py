@@ -122,6 +122,7 @@ def urls_for(objects: dict[str, Any], ticket: Any) -> dict[str, str]:
         "api/v1/statuses/<str:key>/": "/api/v1/statuses/new/",
         "api/v1/tickets/": "/api/v1/tickets/?archived=all",
         "api/v1/tickets/<int:ticket_id>/": f"/api/v1/tickets/{t}/",
+        "api/v1/tickets/by-key/<str:key>/": f"/api/v1/tickets/by-key/{ticket.key}/",
         "api/v1/tickets/<int:ticket_id>/messages/": f"/api/v1/tickets/{t}/messages/",
         "api/v1/tickets/<int:ticket_id>/watch/": f"/api/v1/tickets/{t}/watch/",
         "api/v1/tickets/<int:ticket_id>/watchers/": f"/api/v1/tickets/{t}/watchers/",
@@ -241,7 +242,7 @@ def test_the_note_is_there_for_staff(desk, portal, as_user):
 def test_someone_elses_ticket_is_404_on_every_ticket_route(desk, portal, as_user):
     api = as_user(desk["customer"])
     for route, url in urls_for(portal, portal["theirs"]).items():
-        if "ticket_id>" not in route and "<int:pk>/sla/" not in route:
+        if "ticket_id>" not in route and "<int:pk>/sla/" not in route and "by-key" not in route:
             continue
         status, body = fetch(api, url)
         assert status == 404, (route, status)

@@ -283,3 +283,25 @@ def test_a_customers_decisions_are_audited_but_are_not_labels(desk, as_user):
     assert (body["category"], body["priority"]) == ("billing", "medium")
     assert ClassificationFeedback.objects.filter(ticket_id=body["id"]).count() == 0
     assert AuditLog.objects.filter(ticket_id=body["id"], action="ticket.triage").count() == 1
+
+
+# --- the ticket page's key ----------------------------------------------------------------------
+
+
+def test_a_ticket_by_its_key(desk, as_user):
+    ticket = make_ticket(desk["project"], desk["customer"])
+    mine = as_user(desk["customer"]).get(f"/api/v1/tickets/by-key/DESK-{ticket.number}/")
+    assert mine.status_code == 200, mine.content
+    assert mine.json() == as_user(desk["customer"]).get(f"/api/v1/tickets/{ticket.pk}/").json()
+    for who, key in [
+        ("customer2", f"DESK-{ticket.number}"),
+        ("outsider", f"DESK-{ticket.number}"),
+        ("agent", f"desk-{ticket.number}"),
+        ("agent", "DESK-999"),
+        ("agent", "DESK-0"),
+        ("agent", "DESK-99999999999"),
+        ("agent", "DESK-9999999999"),
+        ("agent", "DESK"),
+    ]:
+        response = as_user(desk[who]).get(f"/api/v1/tickets/by-key/{key}/")
+        assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found"), key
