@@ -38,6 +38,11 @@ class SlaStatsSerializer(serializers.Serializer):
     resolution_met_pct = serializers.FloatField(allow_null=True)
 
 
+class DayCountSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+
+
 class StatsSerializer(serializers.Serializer):
     total_tickets = serializers.IntegerField()
     open_tickets = serializers.IntegerField()
@@ -49,6 +54,7 @@ class StatsSerializer(serializers.Serializer):
     avg_first_response_seconds = serializers.FloatField(allow_null=True)
     avg_resolution_seconds = serializers.FloatField(allow_null=True)
     sla = SlaStatsSerializer()
+    created_per_day = DayCountSerializer(many=True)
 
 
 class BulkErrorSerializer(serializers.Serializer):
