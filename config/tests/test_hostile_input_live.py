@@ -131,6 +131,10 @@ CASES: dict[str, tuple[Case, int]] = {
         Case("POST", "/tickets/bulk/", json={"ids": [BIG], "action": "assign", "value": "agent"}),
         400,
     ),
+    "bulk ids holding an object": (
+        Case("POST", "/tickets/bulk/", json={"ids": [{"a": 1}], "action": "archive"}),
+        400,
+    ),
     "body id beyond int64": (
         Case(
             "POST",
