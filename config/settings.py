@@ -132,11 +132,13 @@ CACHES = {
     }
 }
 
+# The channel layer shards groups and channels over these servers (channels_redis hashes names).
+CHANNEL_REDIS_HOSTS: list[str] = env.list("CHANNEL_REDIS_HOSTS", default=[REDIS_URL])
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": CHANNEL_REDIS_HOSTS,
             # Redis pub/sub ignores the database number: the suite needs a prefix of its own.
             "prefix": env.str(
                 "CHANNELS_PREFIX",
