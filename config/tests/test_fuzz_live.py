@@ -25,7 +25,7 @@ from tests_support.live import gunicorn_process
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
 GUNICORN_ARGS = ("--limit-request-line", "0", "--no-control-socket")
 ENVELOPE_KEYS = {"code", "message", "details", "request_id"}
