@@ -26,8 +26,10 @@ _CODE_BY_STATUS = {
     409: "conflict",
     410: "resync_required",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 

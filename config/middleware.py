@@ -14,6 +14,7 @@ from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api import envelope, error_code_for_status
@@ -76,6 +77,20 @@ class RequestIdMiddleware:
             )
         if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
             return None
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database went away mid-request (restart, failover, a terminated backend): the
+            # connection is discarded at the end of this request and the next one reconnects.
+            logger.warning("database_unavailable", path=request.path, error=str(exception))
+            response = JsonResponse(
+                envelope(
+                    "service_unavailable",
+                    "The database is unavailable; try again in a moment.",
+                    request=request,
+                ),
+                status=503,
+            )
+            response["Retry-After"] = "1"
+            return response
         logger.exception("unhandled_exception", path=request.path, method=request.method)
         return JsonResponse(
             envelope(
@@ -110,7 +125,10 @@ def _as_envelope(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     new = JsonResponse(
         envelope(error_code_for_status(status), message, request=request), status=status
     )
-    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-        if header in response:
-            new[header] = response[header]
+    # Every header the inner middleware set (security headers, Allow, Retry-After, ...) stays.
+    for header, value in response.items():
+        if header.lower() not in ("content-type", "content-length"):
+            new[header] = value
+    for cookie in response.cookies.values():
+        new.cookies[cookie.key] = cookie
     return new

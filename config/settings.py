@@ -61,14 +61,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    # Before anything that may answer early, so every answer carries the security headers.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.input_limits.InputLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,11 +138,13 @@ CACHES = {
     }
 }
 
+# The channel layer shards groups and channels over these servers (channels_redis hashes names).
+CHANNEL_REDIS_HOSTS: list[str] = env.list("CHANNEL_REDIS_HOSTS", default=[REDIS_URL])
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            "hosts": CHANNEL_REDIS_HOSTS,
             # Redis pub/sub ignores the database number: the suite needs a prefix of its own.
             "prefix": env.str(
                 "CHANNELS_PREFIX",
@@ -180,7 +184,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["config.renderers.FastJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -268,6 +272,13 @@ SIGNED_URL_SECONDS = AWS_QUERYSTRING_EXPIRE
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Hostile input refused at the edge (config/input_limits.py, ADR 0013). gunicorn's own request-line
+# cap is lifted (gunicorn.conf.py) so that an oversized query string is a 414 in the envelope.
+QUERY_STRING_MAX_BYTES = env.int("QUERY_STRING_MAX_BYTES", default=8192)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# A body refused for its declared size is read and dropped up to this much, so that the client
+# gets the 413 instead of a reset connection; anything larger is cut off.
+REFUSED_BODY_DRAIN_BYTES = env.int("REFUSED_BODY_DRAIN_BYTES", default=64 * 1024 * 1024)
 ATTACHMENT_CONTENT_TYPES: list[str] = env.list(
     "ATTACHMENT_CONTENT_TYPES",
     default=[

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,6 +90,15 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
 @contextmanager
 def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
     """The WSGI API under gunicorn; yields its base URL."""
+    with gunicorn_process(workers, **env) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def gunicorn_process(
+    workers: int = 1, *, args: Sequence[str] = (), **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The WSGI API under gunicorn with extra command-line `args`; yields its URL and the master."""
     port = free_port()
     log = open(ROOT / ".data" / f"gunicorn-{port}.log", "wb")
     proc = subprocess.Popen(
@@ -102,6 +111,7 @@ def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
             str(workers),
             "--access-logfile",
             "/dev/null",
+            *args,
         ],
         cwd=ROOT,
         env=process_env(**env),
@@ -112,7 +122,7 @@ def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
         wait_for_port(port, proc)
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/healthz", proc)
-        yield base
+        yield base, proc
     finally:
         stop(proc)
         log.close()

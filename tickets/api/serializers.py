@@ -407,3 +407,10 @@ class BulkSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=500)
     action = serializers.ChoiceField(choices=["assign", "set_status", "set_priority", "archive"])
     value = serializers.JSONField(required=False, allow_null=True)
+
+    def validate_ids(self, value: list[Any]) -> list[Any]:
+        """Ids that are not numbers come back one by one as "Not a ticket id"; objects and lists
+        cannot even be told apart (they are not hashable), so they refuse the whole request."""
+        if any(isinstance(item, dict | list) for item in value):
+            raise serializers.ValidationError("Each id is a number (or a string of digits).")
+        return value
