@@ -36,7 +36,7 @@ run: services
 	$(WITH_SERVICES) $(PY) manage.py sync_schedules
 	$(WITH_SERVICES) $(PY) manage.py seed_demo
 	@echo "Starting: API http://127.0.0.1:$${PORT:-8000} (docs /api/docs/, admin /admin/), WebSockets ws://127.0.0.1:$${WS_PORT:-8001}, Celery worker and beat. Ctrl-C stops all."
-	$(WITH_SERVICES) API_PORT=$${PORT:-8000} $(VENV)/bin/honcho start -f Procfile
+	$(WITH_SERVICES) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" API_PORT=$${PORT:-8000} $(VENV)/bin/honcho start -f Procfile
 
 demo: services
 	$(WITH_SERVICES) $(PY) manage.py migrate --noinput && $(WITH_SERVICES) $(PY) manage.py seed_demo

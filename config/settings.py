@@ -149,7 +149,14 @@ CELERY_BROKER_URL: str = REDIS_URL if TESTING else env.str("CELERY_BROKER_URL", 
 CELERY_RESULT_BACKEND: str | None = (
     REDIS_URL if TESTING else env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 )
+# Where a task goes unless routed (config/celery.py routes the SLA scan to `sla`). A worker's
+# own queue list is WORKER_QUEUES (Procfile/compose), separate: a task the SLA worker enqueues
+# still lands here, not on the SLA worker's single slot.
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="helpline")
+WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("WORKER_SOFT_SHUTDOWN_TIMEOUT", default=20)
+WORKER_MAX_TASKS_PER_CHILD = env.int("WORKER_MAX_TASKS_PER_CHILD", default=1000)  # 0: never
+# `manage.py healthcheck beat` fails when beat sent no task for this long.
+BEAT_HEALTH_MAX_AGE_SECONDS = env.int("BEAT_HEALTH_MAX_AGE_SECONDS", default=180)
 # Redis redelivers an unacked task after the visibility timeout; every time limit stays below it.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
@@ -277,25 +284,44 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Helpline <helpdesk@l
 
 WS_PUBLIC_URL: str = env.str("WS_PUBLIC_URL", default="ws://127.0.0.1:8001")
 
+# --- Web server (gunicorn.conf.py reads these) ---------------------------------------------------
+HOST: str = env.str("HOST", default="127.0.0.1")
+API_PORT = env.int("API_PORT", default=8000)
+WEB_WORKERS = env.int("WEB_WORKERS", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=1)
+WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=30)
+WEB_GRACEFUL_TIMEOUT = env.int("WEB_GRACEFUL_TIMEOUT", default=25)
+WEB_KEEPALIVE = env.int("WEB_KEEPALIVE", default=5)
+WEB_MAX_REQUESTS = env.int("WEB_MAX_REQUESTS", default=0)  # recycle a worker after N (0: never)
+# prometheus-client's multiprocess directory for gunicorn's workers (gunicorn.conf.py makes a
+# private one per instance when empty).
+PROMETHEUS_MULTIPROC_DIR: str = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
 # --- Logging ----------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_JSON: bool = env.bool("LOG_JSON", default=not DEBUG)
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, tests only
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-    },
-}
 
-from config.logging import configure_structlog  # noqa: E402
+from config.logging import configure_structlog, logging_config  # noqa: E402
 
-configure_structlog(json=env.bool("LOG_JSON", default=not DEBUG))
+LOGGING = logging_config(level=LOG_LEVEL, json=LOG_JSON)
+configure_structlog(level=LOG_LEVEL)
+
+# Errors to Sentry when a DSN is given (sentry-sdk is a runtime dependency; the import is guarded
+# so a slimmed image without it still starts).
+SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT: str = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE: float = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=VERSION,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 
