@@ -19,7 +19,6 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-
 # Celery prints its shutdown notice to the terminal itself (not through logging).
 CELERY_PRINTS = {"worker: Warm shutdown (MainProcess)"}
 
