@@ -277,3 +277,25 @@ def test_minio_is_an_optional_profile():
     assert services["minio-init"]["profiles"] == ["s3"]
     assert not [name for name in APP_ROLES if "minio" in services[name].get("depends_on", {})]
     assert {"S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID"} <= set(env_example())
+
+
+def locked(name: str) -> dict[str, str]:
+    """package -> version of a pip-compile output, checking every pin carries a hash."""
+    text = (ROOT / "requirements" / name).read_text()
+    pins = re.findall(
+        r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\\n\s+--hash=sha256:[0-9a-f]{64}", text, re.M
+    )
+    assert len(pins) == len(re.findall(r"^\S+==", text, re.M))  # none without a hash
+    return dict(pins)
+
+
+def test_the_runtime_lock_holds_no_development_tool_and_dev_pins_the_same_versions():
+    runtime, dev = locked("runtime.txt"), locked("dev.txt")
+    tools = {"pytest", "pytest-django", "moto", "mypy", "ruff", "honcho", "hypothesis", "pip-tools"}
+    assert not tools & set(runtime)
+    assert tools <= set(dev)
+    assert {name: dev[name] for name in runtime} == runtime
+    needed = {"django", "gunicorn", "uvicorn", "celery", "whitenoise", "prometheus-client"}
+    assert needed | {"sentry-sdk", "drf-spectacular-sidecar", "psycopg", "channels-redis"} <= set(
+        runtime
+    )
