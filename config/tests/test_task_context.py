@@ -127,3 +127,32 @@ def test_the_procfile_worker_is_healthy_by_its_name_and_only_while_it_runs(tmp_p
         worker.wait(30)
     with pytest.raises(CommandError, match=f"worker@{socket.gethostname()} did not answer"):
         call_command("healthcheck", "worker", timeout=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tasks_a_request_enqueues_carry_its_request_id(desk, as_user):
+    from celery import signals
+
+    published: list[tuple[str, object]] = []
+
+    def collect(sender: str = "", headers: dict[str, object] | None = None, **_: object) -> None:
+        published.append((sender, (headers or {}).get("request_id")))
+
+    signals.before_task_publish.connect(collect, weak=False)
+    try:
+        response = as_user(desk["agent"]).post(
+            "/api/v1/tickets/",
+            {"project": "DESK", "title": "printer on fire"},
+            format="json",
+            HTTP_X_REQUEST_ID="rid-http-42",
+        )
+        assert response.status_code == 201
+        outside = list(published)
+        from tickets.tasks import ping_task
+
+        ping_task.delay("after the request")  # the positive control: no request, no id
+    finally:
+        signals.before_task_publish.disconnect(collect)
+    assert outside != []
+    assert {request_id for _, request_id in outside} == {"rid-http-42"}
+    assert published[-1] == ("tickets.tasks.ping_task", None)
