@@ -29,8 +29,8 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_expires=3600,
-    # Nothing reads a task's result except the health probe's `ping_task` (which opts back in):
-    # no result-backend write per task.
+    # Nothing reads a task's result except `ping_task` and `relay_outbox_task` (which opt back
+    # in; tests read them): no result-backend write per task.
     task_ignore_result=True,
     # Soft shutdown (Celery >= 5.5): on a cold shutdown (SIGQUIT, or SIGTERM with the
     # environment's REMAP_SIGTERM=SIGQUIT as the compose file sets) the running tasks get up to
