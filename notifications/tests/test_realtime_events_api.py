@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _events(project_id: int, n: int) -> None:
     for i in range(n):
-        record_board_event(project_id=project_id, type="ticket.updated", data={"id": i})
+        record_board_event(actor=None, project_id=project_id, type="ticket.updated", data={"id": i})
 
 
 def _url(key: str = "DESK", **params: object) -> str:
@@ -31,7 +31,8 @@ def test_a_member_gets_the_events_after_their_seq(desk, as_user):
     assert body["has_more"] is False
     assert [e["seq"] for e in body["events"]] == [3, 4, 5]
     first = body["events"][0]
-    assert set(first) == {"type", "seq", "data", "created_at"}
+    assert set(first) == {"type", "seq", "data", "actor", "client_mutation_id", "created_at"}
+    assert (first["actor"], first["client_mutation_id"]) == (None, None)  # system events
     assert first["type"] == "ticket.updated"
     assert first["data"] == {"id": 2}
     assert first["created_at"].endswith("Z")
