@@ -116,7 +116,6 @@ def _database_alias(url: str) -> dict[str, Any]:
     alias = (
         {**DATABASES["default"], **env.db_url_config(url)} if url else dict(DATABASES["default"])
     )
-    alias["ENGINE"] = "config.db"
     alias["TEST"] = {"MIRROR": "default"}
     return alias
 

@@ -51,7 +51,7 @@ def test_every_role_defaults_to_the_one_database_and_the_one_redis():
     assert production_settings() == {
         "replica": "desk",
         "replica_host": "primary",
-        "replica_engine": "config.db",
+        "replica_engine": "django.db.backends.postgresql",
         "read": "default",
         "export": "desk",
         "export_alias": "default",
@@ -73,7 +73,7 @@ def test_each_role_takes_its_own_address_by_configuration_alone():
     ) == {
         "replica": "desk",
         "replica_host": "replica",
-        "replica_engine": "config.db",
+        "replica_engine": "django.db.backends.postgresql",
         "read": "replica",
         "export": "desk_direct",
         "export_alias": "export",
