@@ -4,11 +4,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+# requirements/dev.txt is the locked runtime + development set (hashes); the image installs only
+# requirements/runtime.txt. Edit requirements/*.in, then `make lock` (docs/operations.md).
+LOCKED := requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCKED) | sha1sum | cut -c1-12)
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 # Each recipe line that needs the services sources the environment scripts/services.py printed.
 WITH_SERVICES := set -a && . ./.data/services.env && set +a &&
 
-.PHONY: help run test bench lint format typecheck services install lock demo clean
+.PHONY: help run test bench lint format typecheck services install lock lock-upgrade demo clean
 
 # `make run` is the development desk: DEBUG on (demo credentials, browsable API) unless overridden.
 run demo: export DEBUG ?= 1
@@ -17,11 +22,12 @@ help:
 	@echo "make run    - set everything up and start the desk (API :8000, WebSocket :8001, worker, beat)"
 	@echo "make test   - set everything up and run the whole suite against real PostgreSQL and Redis"
 	@echo "make bench  - run the benchmarks; figures land in bench/results/*.json"
+	@echo "make lock   - recompile requirements/runtime.txt and dev.txt (hashed) from requirements/*.in"
 	@echo "make lint / format / typecheck"
 
-$(STAMP): requirements.txt
+$(STAMP): $(LOCKED)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOCKED)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -36,7 +42,7 @@ run: services
 	$(WITH_SERVICES) $(PY) manage.py sync_schedules
 	$(WITH_SERVICES) $(PY) manage.py seed_demo
 	@echo "Starting: API http://127.0.0.1:$${PORT:-8000} (docs /api/docs/, admin /admin/), WebSockets ws://127.0.0.1:$${WS_PORT:-8001}, Celery worker and beat. Ctrl-C stops all."
-	$(WITH_SERVICES) API_PORT=$${PORT:-8000} $(VENV)/bin/honcho start -f Procfile
+	$(WITH_SERVICES) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" API_PORT=$${PORT:-8000} $(VENV)/bin/honcho start -f Procfile
 
 demo: services
 	$(WITH_SERVICES) $(PY) manage.py migrate --noinput && $(WITH_SERVICES) $(PY) manage.py seed_demo
@@ -60,11 +66,15 @@ format: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
-lock:
-	rm -rf /tmp/helpline-lock && $(PYTHON) -m venv /tmp/helpline-lock
-	/tmp/helpline-lock/bin/pip install --quiet -r requirements.in
-	(echo "# Generated: pip freeze of a venv built from requirements.in (Python 3.11). Regenerate with \`make lock\`."; \
-	 /tmp/helpline-lock/bin/pip freeze) > requirements.txt
+# Recompile both lock files from requirements/*.in, keeping every pin that still satisfies them
+# (lock-upgrade moves everything to the newest allowed releases). Then `make install`.
+lock: install
+	$(PIP_COMPILE) --output-file requirements/runtime.txt requirements/runtime.in
+	$(PIP_COMPILE) --output-file requirements/dev.txt requirements/dev.in
+
+lock-upgrade: install
+	$(PIP_COMPILE) --upgrade --output-file requirements/runtime.txt requirements/runtime.in
+	$(PIP_COMPILE) --upgrade --output-file requirements/dev.txt requirements/dev.in
 
 clean:
 	rm -rf .data/media staticfiles

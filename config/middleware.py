@@ -62,6 +62,7 @@ class RequestIdMiddleware:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             user=user.get_username() if user is not None and user.is_authenticated else None,
         )
+        structlog.contextvars.clear_contextvars()  # the server's own next lines are not this request's
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -284,8 +285,10 @@ class StatsView(GenericAPIView[Ticket]):
 
 
 def ticket_stats(qs: Any) -> dict[str, Any]:
-    """Every figure by database aggregation (a handful of queries, none looping over tickets)."""
+    """Every figure by database aggregation (a handful of queries, none looping over tickets),
+    read on the replica (settings.READ_REPLICA: the primary unless DATABASE_REPLICA_URL is set)."""
     now = timezone.now()
+    qs = qs.using(settings.READ_REPLICA)
     totals = qs.aggregate(
         total=Count("id"),
         open=Count("id", filter=~Q(status__category=StatusCategory.DONE)),
