@@ -8,7 +8,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 # Each recipe line that needs the services sources the environment scripts/services.py printed.
 WITH_SERVICES := set -a && . ./.data/services.env && set +a &&
 
-.PHONY: help run test bench lint format typecheck services install lock demo clean
+# The web UI (frontend/): `npm ci` cached on the lockfile's hash, like the virtualenv.
+UI := frontend
+NPM_STAMP := $(UI)/node_modules/.installed-$(shell cat $(UI)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
+DJANGO_TEST := DJANGO_SETTINGS_MODULE=config.settings_test
+
+.PHONY: help run test bench lint format typecheck services install lock demo clean ui ui-deps ui-dev ui-check ui-schema ui-schema-check chromium
 
 # `make run` is the development desk: DEBUG on (demo credentials, browsable API) unless overridden.
 run demo: export DEBUG ?= 1
@@ -17,6 +22,8 @@ help:
 	@echo "make run    - set everything up and start the desk (API :8000, WebSocket :8001, worker, beat)"
 	@echo "make test   - set everything up and run the whole suite against real PostgreSQL and Redis"
 	@echo "make bench  - run the benchmarks; figures land in bench/results/*.json"
+	@echo "make ui     - build the web UI (frontend/dist, served by Django at /); make ui-dev - Vite dev server"
+	@echo "make ui-schema - regenerate frontend/src/api/schema.d.ts from the API's OpenAPI schema"
 	@echo "make lint / format / typecheck"
 
 $(STAMP): requirements.txt
@@ -30,7 +37,7 @@ services: install
 	@mkdir -p .data
 	@$(PY) scripts/services.py > .data/services.env.tmp && mv .data/services.env.tmp .data/services.env
 
-run: services
+run: services ui
 	$(WITH_SERVICES) $(PY) manage.py migrate --noinput
 	$(WITH_SERVICES) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(WITH_SERVICES) $(PY) manage.py sync_schedules
@@ -41,7 +48,7 @@ run: services
 demo: services
 	$(WITH_SERVICES) $(PY) manage.py migrate --noinput && $(WITH_SERVICES) $(PY) manage.py seed_demo
 
-test: services
+test: services ui chromium ui-check
 	$(WITH_SERVICES) $(VENV)/bin/ruff check .
 	$(WITH_SERVICES) $(VENV)/bin/ruff format --check .
 	$(WITH_SERVICES) $(VENV)/bin/mypy .
@@ -49,6 +56,36 @@ test: services
 
 bench: services
 	$(WITH_SERVICES) $(PY) bench/run.py $(BENCH_ARGS)
+
+$(NPM_STAMP): $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+	@rm -f $(UI)/node_modules/.installed-* && touch $(NPM_STAMP)
+
+ui-deps: $(NPM_STAMP)
+
+ui: ui-deps
+	cd $(UI) && npm run build
+
+# Vite's dev server on :5173 with the API (:8000) and WebSockets (:8001) proxied; run `make run` too.
+ui-dev: ui-deps
+	cd $(UI) && npm run dev -- --host 127.0.0.1
+
+ui-schema: services ui-deps
+	$(WITH_SERVICES) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi.json
+	cd $(UI) && npx openapi-typescript ../.data/openapi.json -o src/api/schema.d.ts
+
+# Fails when the API's schema changed and frontend/src/api/schema.d.ts was not regenerated.
+ui-schema-check: services ui-deps
+	$(WITH_SERVICES) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi-check.json
+	cd $(UI) && npx openapi-typescript ../.data/openapi-check.json -o ../.data/schema-check.d.ts >/dev/null
+	@diff -q .data/schema-check.d.ts $(UI)/src/api/schema.d.ts >/dev/null || \
+	  (echo "frontend/src/api/schema.d.ts is stale: run make ui-schema"; exit 1)
+
+ui-check: ui-deps ui-schema-check
+	cd $(UI) && npm run lint && npm run typecheck && npm run format:check && npm test
+
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 lint: install
 	$(VENV)/bin/ruff check .
