@@ -135,8 +135,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = "Too many attempts; try again later."
         wait = getattr(exc, "wait", None)
         if wait is not None:
-            headers["Retry-After"] = str(int(wait) + 1)
-            message = f"Too many attempts; try again in {int(wait) + 1} seconds."
+            seconds = max(1, int(wait))  # DRF has already rounded it up
+            headers["Retry-After"] = str(seconds)
+            message = f"Too many attempts; try again in {seconds} seconds."
         details: dict[str, Any] = {}
     elif isinstance(exc, drf_exceptions.ValidationError):
         code = "validation_error"

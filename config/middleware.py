@@ -17,6 +17,7 @@ from django.core.exceptions import (
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api import envelope, error_code_for_status
+from config.clientaddr import client_address
 from config.context import RequestFacts, current_request
 
 logger = structlog.get_logger("helpline.request")
@@ -41,7 +42,7 @@ class RequestIdMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         token = current_request.set(
-            RequestFacts(ip_address=request.META.get("REMOTE_ADDR") or None, request_id=request_id)
+            RequestFacts(ip_address=client_address(request.META), request_id=request_id)
         )
         started = time.perf_counter()
         try:

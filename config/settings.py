@@ -25,6 +25,12 @@ else:
     # No default in production: a forgotten secret must fail loudly, not sign with a public key.
     SECRET_KEY = env.str("SECRET_KEY")
 
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For (and
+# set X-Forwarded-Proto). 0: the app faces clients directly and believes neither header. One
+# number feeds DRF's NUM_PROXIES (throttles), the audit trail's IP (config/clientaddr.py) and
+# SECURE_PROXY_SSL_HEADER.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else []
 )
@@ -184,9 +190,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
-LOGIN_RATE: str = env.str("LOGIN_RATE", default="10/min")  # per IP and username
+# Sign-in attempts (token and session): per username from any address, and per client address
+# for any username (tickets/api/signin.py).
+LOGIN_RATE: str = env.str("LOGIN_RATE", default="10/min")
+LOGIN_ADDRESS_RATE: str = env.str("LOGIN_ADDRESS_RATE", default="30/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpline API",
@@ -203,7 +213,8 @@ SPECTACULAR_SETTINGS = {
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG and not TESTING)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only a trusted proxy's X-Forwarded-Proto says the request came over HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -281,6 +292,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Helpline <helpdesk@localhost>")
 
 WS_PUBLIC_URL: str = env.str("WS_PUBLIC_URL", default="ws://127.0.0.1:8001")
+# Origins whose pages may open a WebSocket with the session cookie (Channels' OriginValidator
+# patterns: "https://desk.example.com" matches that scheme, host and port; a bare host such as
+# "127.0.0.1" or ".example.com" matches any scheme and port). Default: ALLOWED_HOSTS, so in
+# development the UI on :8000 reaches the sockets on :8001. A handshake without Origin is not a
+# browser's and authenticates by token only.
+WS_ALLOWED_ORIGINS: list[str] = env.list("WS_ALLOWED_ORIGINS", default=ALLOWED_HOSTS)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

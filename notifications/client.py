@@ -165,6 +165,7 @@ class BoardClient:
         self.indicators: dict[tuple[str, int, str], bool] = {}
         self.errors: list[dict[str, Any]] = []
         self.pongs = 0
+        self.server_now: str | None = None  # from the hello answer
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -271,6 +272,8 @@ class BoardClient:
                 task = asyncio.create_task(self._check_gap(message["seq"]))
                 self.gap_checks.add(task)
                 task.add_done_callback(self.gap_checks.discard)
+        elif kind == "hello":
+            self.server_now = message["server_now"]
         elif kind == "resync_required":
             await self.reload()
         elif kind == "presence":

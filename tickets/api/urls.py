@@ -1,9 +1,11 @@
 from django.urls import path
 
-from tickets.api import classify, people, projects, tickets
+from tickets.api import classify, people, projects, signin, tickets
 
 urlpatterns = [
-    path("auth/token/", people.TokenView.as_view(), name="auth-token"),
+    path("auth/token/", signin.TokenView.as_view(), name="auth-token"),
+    path("auth/session/", signin.SessionView.as_view(), name="auth-session"),
+    path("auth/csrf/", signin.CsrfView.as_view(), name="auth-csrf"),
     path("me/", people.MeView.as_view(), name="me"),
     path("users/", people.UserListView.as_view(), name="user-list"),
     path("users/<str:username>/", people.UserDetailView.as_view(), name="user-detail"),
