@@ -192,15 +192,12 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
     with 3 (B), in alternating order (AB, BA, AB, ...) so drift and load land on both alike.
     Per round: median(B) - median(A); reported: the difference of the overall medians and the
     spread of the per-round differences. The outbox step's own time inside the same moves is
-    recorded too (the figure a busy machine blurs least). Inside a move the outbox statement is
-    write-behind (ADR 0006): the step only queues it and its execution rides with the COMMIT, so
-    the whole-move difference is the figure that counts.
+    recorded too (the figure a busy machine blurs least).
     """
     import statistics
 
     from django.db import transaction
 
-    from config.rawsql import Later
     from notifications import dispatch
     from notifications.models import Webhook, WebhookDelivery
     from notifications.webhooks.outbox import record_webhook_event
@@ -217,7 +214,7 @@ def write_path(ctx: dict[str, Any], *, rounds: int, pairs: int) -> dict[str, Any
     step_ms: dict[str, list[float]] = {"A": [], "B": []}
     current = {"variant": "A"}
 
-    def timed_outbox(**kwargs: Any) -> Later:
+    def timed_outbox(**kwargs: Any) -> list[int]:
         started = time.perf_counter()
         ids = real_outbox(**kwargs)
         step_ms[current["variant"]].append((time.perf_counter() - started) * 1000)

@@ -94,9 +94,8 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpline")
 }
-# Django's PostgreSQL backend plus write-behind statements and a health check without a round
-# trip (config/db/base.py, ADR 0006).
-DATABASES["default"]["ENGINE"] = "config.db"
+# Django's own PostgreSQL backend (ADR 0009).
+DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The hot statements of config/rawsql.py are prepared per connection; turn off behind a pooler

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.rawsql import Later, later
+from config.rawsql import fetch_all
 from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
 from notifications.email import subject_for
 from notifications.payloads import jsonable, message_payload, ticket_payload
@@ -36,12 +36,12 @@ from notifications.recipients import (
 from notifications.webhooks.outbox import record_webhook_event, record_webhook_events
 from tickets.models import Message, Ticket, User
 
-# Ids of rows a statement inserted: known, or still to come with its flight (config.rawsql.later).
-Ids = Later | list[int]
+# Ids of rows a statement inserted.
+Ids = list[int]
 
 
 def _ids(ids: Ids) -> list[int]:
-    return sorted(ids) if isinstance(ids, list) else sorted(row[0] for row in ids.rows)
+    return sorted(ids)
 
 
 def _kind(kind: str) -> Any:
@@ -61,7 +61,6 @@ def notify_ticket_event(
     ticket: Ticket,
     actor: Any,
     extra_recipients: Iterable[User] = (),
-    prefetched: Later | None = None,
     **extra: Any,
 ) -> None:
     """Record who should hear about `kind` on `ticket` (called inside the service's transaction).
@@ -69,7 +68,6 @@ def notify_ticket_event(
     `kind` is an event of the catalogue (`ticket.created`, `ticket.commented`, `sla.breached`, ...);
     `ticket.noted` is an internal note: staff only, never webhooks or customers.
     `extra_recipients` adds people beyond watchers/assignee/requester (e.g. an escalation role).
-    `prefetched`: the candidates read, queued earlier (`recipients.prefetch_candidates`).
     """
     message: Message | None = extra.pop("message", None)
     extra.pop("public", None)
@@ -84,7 +82,6 @@ def notify_ticket_event(
         actor=actor,
         mentions=mentions,
         extra_recipients=extra_recipients,
-        prefetched=prefetched,
     )
     now = timezone.now()
     base: dict[str, Any] = {
@@ -208,13 +205,12 @@ RETURNING id
 
 def _fan_out(sql: str, rows: list[dict[str, Any]], now: datetime) -> Ids:
     """One statement for the rows of one or more events: each event travels once and PostgreSQL
-    makes a row per person. Write-behind (config.rawsql.later): inside a service's
-    `write_behind()` it rides with the COMMIT and the ids are read after it."""
+    makes a row per person."""
     if not rows:
         return []
     relay_after = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
     params = {"rows": json.dumps(rows, ensure_ascii=False), "now": now, "relay_after": relay_after}
-    return later(sql, params)
+    return [row[0] for row in fetch_all(sql, params)]
 
 
 def notify_project_event(

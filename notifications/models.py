@@ -32,6 +32,10 @@ class BoardEvent(models.Model):
     data = models.JSONField(default=dict)
     # Events about one ticket carry it, so a customer's stream can be limited to their own tickets.
     ticket_id = models.BigIntegerField(null=True, blank=True)
+    # Who made the change ({"username", "full_name"}; null for system and beat work) and the id a
+    # client gave its own change, so a browser can recognise the echo of what it did.
+    actor = models.JSONField(null=True, blank=True)
+    client_mutation_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - null: none sent
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from config.rawsql import Later, ModelColumns, fetch_all, later
+from config.rawsql import ModelColumns, fetch_all
 from notifications.catalogue import channel_enabled, spec
 from notifications.models import NotificationPreference
 from tickets.models import ROLE_RANK, Membership, Role, Ticket, User, Watcher
@@ -76,41 +76,21 @@ WHERE u.is_active
 # Every ticket event runs this (moves included), so it is one hand-written, prepared statement
 # (config/rawsql.py) instead of an ORM query with three correlated subqueries to compile.
 _CANDIDATES_SQL = _candidates_sql(project="%(project)s", ids="%(ids)s")
-# The same for the ticket's own people (watchers, assignee, requester), reading the project and
-# the people from the ticket's row: it can be queued before the row is loaded (a move's first
-# flight, right after the statement that locks the row).
-_OWN_PEOPLE_SQL = _candidates_sql(
-    project="(SELECT t.project_id FROM tickets_ticket t WHERE t.id = %(ticket)s)",
-    ids="(SELECT ARRAY[t.assignee_id, t.requester_id] FROM tickets_ticket t"
-    " WHERE t.id = %(ticket)s)::bigint[]",
-)
 
 
-def prefetch_candidates(ticket_id: int) -> Later:
-    """Queue (config.rawsql.later) the candidates of an event on this ticket that mentions no one
-    and adds no recipients: pass it to `ticket_recipients(prefetched=...)`."""
-    return later(_OWN_PEOPLE_SQL, {"ticket": ticket_id, "mentions": []})
-
-
-def _candidates(
-    ticket: Ticket, ids: Iterable[int], mentions: list[str], prefetched: Later | None = None
-) -> list[Candidate]:
+def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Candidate]:
     """Watchers, the given users and the mentioned ones, with their role and watch switches.
 
     One statement: the project role as a subquery, the watcher row and preferences as joins
-    (a watcher row is unique per ticket and user, so no user appears twice). `prefetched`: that
-    statement for the ticket's own people, already queued.
+    (a watcher row is unique per ticket and user, so no user appears twice).
     """
-    if prefetched is not None:
-        rows = prefetched.rows
-    else:
-        params = {
-            "project": ticket.project_id,
-            "ticket": ticket.pk,
-            "ids": [int(i) for i in ids],
-            "mentions": list(mentions),
-        }
-        rows = fetch_all(_CANDIDATES_SQL, params)
+    params = {
+        "project": ticket.project_id,
+        "ticket": ticket.pk,
+        "ids": [int(i) for i in ids],
+        "mentions": list(mentions),
+    }
+    rows = fetch_all(_CANDIDATES_SQL, params)
     out: list[Candidate] = []
     at = _USER.width
     for row in rows:
@@ -189,17 +169,11 @@ def ticket_recipients(
     actor: Any,
     mentions: list[str],
     extra_recipients: Iterable[User] = (),
-    prefetched: Later | None = None,
 ) -> tuple[list[Recipient], dict[int, User]]:
-    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id).
-
-    `prefetched`: the candidates read queued by `prefetch_candidates` (no mentions, no extras).
-    """
+    """The people to notify of `kind` on `ticket`, and every user loaded on the way (by id)."""
     extra_recipients = list(extra_recipients)
-    if prefetched is not None and (mentions or extra_recipients):
-        raise ValueError("A prefetched candidates read covers the ticket's own people only.")
     reasons = _direct_reasons(ticket, extra_recipients)
-    candidates = _candidates(ticket, list(reasons), mentions, prefetched)
+    candidates = _candidates(ticket, list(reasons), mentions)
     recipients = _select(
         ticket=ticket,
         kind=kind,

@@ -15,7 +15,6 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from config.rawsql import later
 from notifications.models import BoardEvent
 
 
@@ -24,8 +23,7 @@ def project_group(project_id: int) -> str:
     return f"board.{project_id}"
 
 
-# Every change runs this: a prepared statement (config/rawsql.py), casts explicit for its
-# server-side parameters.
+# The gap-free seq: the counter UPSERT keeps the counter row locked until commit.
 _RECORD_EVENT_SQL = """
 WITH next AS (
     INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s::bigint, 1)
@@ -33,21 +31,34 @@ WITH next AS (
     SET last_seq = notifications_boardeventcounter.last_seq + 1
     RETURNING last_seq
 )
-INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
-SELECT %s::bigint, next.last_seq, %s::text, %s::jsonb, %s::bigint, now() FROM next
+INSERT INTO notifications_boardevent
+    (project_id, seq, type, data, ticket_id, actor, client_mutation_id, created_at)
+SELECT %s::bigint, next.last_seq, %s::text, %s::jsonb, %s::bigint, %s::jsonb, %s::text, now()
+FROM next
 RETURNING id, seq, created_at
 """
 
 
+def event_actor(actor: Any) -> dict[str, str] | None:
+    """The acting user as a board event names them; None for system and beat work."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return {"username": actor.username, "full_name": actor.full_name}
+
+
 def record_board_event(
-    *, project_id: int, type: str, data: dict[str, Any], ticket_id: int | None = None
+    *,
+    project_id: int,
+    type: str,
+    data: dict[str, Any],
+    actor: Any,
+    ticket_id: int | None = None,
+    client_mutation_id: str | None = None,
 ) -> BoardEvent:
     """Append an event with the project's next seq (call last in the transaction: it serialises).
 
-    One round trip: the counter UPSERT (which keeps the counter row locked until commit) and the
-    event insert are a single statement. Inside `rawsql.write_behind()` the statement rides with
-    the transaction's next statement or its COMMIT; the event's id, seq and created_at are set
-    when it has run (always before the after-commit push).
+    One statement: the counter UPSERT (which keeps the counter row locked until commit) and the
+    event insert. The push to connected boards runs after commit.
     """
     payload = json.dumps(data, cls=DjangoJSONEncoder)
     event = BoardEvent(
@@ -55,12 +66,15 @@ def record_board_event(
         type=type,
         data=json.loads(payload),
         ticket_id=ticket_id,
+        actor=event_actor(actor),
+        client_mutation_id=client_mutation_id,
     )
-
-    def stamp(rows: list[tuple[Any, ...]]) -> None:
-        event.id, event.seq, event.created_at = rows[0]
-
-    later(_RECORD_EVENT_SQL, [project_id, project_id, type, payload, ticket_id], then=stamp)
+    actor_json = json.dumps(event.actor) if event.actor else None
+    params: list[Any] = [project_id, project_id, type, payload, ticket_id, actor_json]
+    params.append(client_mutation_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_EVENT_SQL, params)
+        event.id, event.seq, event.created_at = cursor.fetchone()
     transaction.on_commit(lambda: push_board_event(event))
     return event
 
@@ -100,13 +114,13 @@ def record_board_events(
                 "project": project_id,
                 "n": n,
                 # One JSON document rather than three arrays (see notifications.bulk).
-                "events": "["
-                + ",".join(
-                    f'{{"type":{json.dumps(type_)},"data":{payload},"ticket_id":'
-                    f"{json.dumps(ticket_id)}}}"
-                    for (type_, _, ticket_id), payload in zip(events, payloads, strict=True)
-                )
-                + "]",
+                "events": json.dumps(
+                    [
+                        {"type": type_, "data": data, "ticket_id": ticket_id}
+                        for type_, data, ticket_id in events
+                    ],
+                    cls=DjangoJSONEncoder,
+                ),
             },
         )
         rows = sorted(cursor.fetchall(), key=lambda row: row[1])
@@ -143,6 +157,8 @@ def event_message(event: BoardEvent) -> dict[str, Any]:
         "type": event.type,
         "seq": event.seq,
         "data": event.data,
+        "actor": event.actor,
+        "client_mutation_id": event.client_mutation_id,
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
     }
 

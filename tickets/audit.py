@@ -9,15 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from config.context import current_request
-from config.rawsql import later
 from tickets.models import AuditLog
-
-_INSERT = """
-INSERT INTO tickets_auditlog
-    (project_id, ticket_id, actor_id, action, payload, ip_address, request_id, created_at)
-VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
-"""
-
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -66,24 +58,8 @@ def record_audit(
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
 ) -> None:
-    """Write the audit row for a change in the caller's transaction.
-
-    Every change writes one, so it is a single hand-written INSERT (see config/rawsql.py); inside
-    `rawsql.write_behind()` it rides with the transaction's next statement or its COMMIT.
-    """
-    row = audit_row(
+    """Write the audit row for a change in the caller's transaction (through the ORM, so every
+    field of the model is written)."""
+    audit_row(
         actor=actor, action=action, project_id=project_id, ticket_id=ticket_id, old=old, new=new
-    )
-    later(
-        _INSERT,
-        [
-            row.project_id,
-            row.ticket_id,
-            row.actor_id,
-            row.action,
-            json.dumps(row.payload),
-            row.ip_address,
-            row.request_id,
-            row.created_at,
-        ],
-    )
+    ).save(force_insert=True)

@@ -17,14 +17,11 @@ def role_in(user: Any, project: Project | int) -> str | None:
     if user.is_superuser:
         return Role.ADMIN
     project_id = project if isinstance(project, int) else project.pk
-    cache: dict[int, str | None] = user.__dict__.setdefault("_helpline_roles", {})
-    if project_id not in cache:
-        cache[project_id] = (
-            Membership.objects.filter(user=user, project_id=project_id)
-            .values_list("role", flat=True)
-            .first()
-        )
-    return cache[project_id]
+    return (
+        Membership.objects.filter(user=user, project_id=project_id)
+        .values_list("role", flat=True)
+        .first()
+    )
 
 
 def has_role(user: Any, project: Project | int, minimum: str) -> bool:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
-from config.api import NotFound
+from config.api import Forbidden, NotFound
 from config.rawsql import ModelColumns, fetch_all, fetch_one
 from sla.models import TicketSla
+from tickets import sql
 from tickets.models import (
     Attachment,
     BoardColumn,
     ColumnStatus,
+    Membership,
     Message,
     Project,
     Role,
@@ -41,31 +44,57 @@ def get_visible_project(user: Any, key: str) -> Project:
 
 
 def memberships(user: Any) -> dict[int, str]:
-    """The user's role per project id, read now (and handed to `role_in`'s cache)."""
-    roles: dict[int, str] = dict(
-        fetch_all("SELECT project_id, role FROM tickets_membership WHERE user_id = %s", [user.pk])
-    )
-    user.__dict__["_helpline_roles"] = {**roles}
-    return roles
+    """The user's role per project id."""
+    return dict(Membership.objects.filter(user_id=user.pk).values_list("project_id", "role"))
 
 
-def visible_tickets(user: Any) -> QuerySet[Ticket]:
-    """Tickets of projects where the user is staff, plus their own tickets where they are a customer.
+@dataclass(frozen=True)
+class Visibility:
+    """Which tickets a user may see: every ticket of the projects where they are staff, and in
+    the projects where they are a customer the tickets they requested or created. The one
+    definition: `visible_tickets` (ORM) and `sql.VISIBLE` (hand-written reads) both take it."""
 
-    The project ids are literals, not a subquery, so the planner can tell how many rows a filter
-    keeps (a hashed subplan per row hides that and spoils search plans)."""
-    qs = Ticket.objects.all()
-    if user.is_superuser:
-        return qs
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    roles = memberships(user)
-    staff = sorted(p for p, role in roles.items() if role in STAFF_ROLES)
-    customer = sorted(p for p, role in roles.items() if role == Role.CUSTOMER)
-    mine = Q(requester=user) | Q(created_by=user)
-    if not customer:
-        return qs.filter(project_id__in=staff)
-    return qs.filter(Q(project_id__in=staff) | (Q(project_id__in=customer) & mine))
+    everything: bool
+    staff: tuple[int, ...]
+    customer: tuple[int, ...]
+    user_id: int | None
+
+    @classmethod
+    def of(cls, user: Any, roles: dict[int, str] | None = None) -> Visibility:
+        if not (user.is_authenticated and user.is_active):
+            return cls(False, (), (), None)
+        if user.is_superuser:
+            return cls(True, (), (), user.pk)
+        roles = memberships(user) if roles is None else roles
+        staff = tuple(sorted(p for p, role in roles.items() if role in STAFF_ROLES))
+        customer = tuple(sorted(p for p, role in roles.items() if role == Role.CUSTOMER))
+        return cls(False, staff, customer, user.pk)
+
+    def q(self) -> Q:
+        """The rule as a filter (project ids as literals, so the planner can size it)."""
+        if self.everything:
+            return Q()
+        mine = Q(requester_id=self.user_id) | Q(created_by_id=self.user_id)
+        return Q(project_id__in=self.staff) | (Q(project_id__in=self.customer) & mine)
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of `sql.VISIBLE`."""
+        return {
+            "vis_all": self.everything,
+            "vis_staff": list(self.staff),
+            "vis_customer": list(self.customer),
+            "vis_user": self.user_id,
+        }
+
+
+def visible_tickets(user: Any, roles: dict[int, str] | None = None) -> QuerySet[Ticket]:
+    """Tickets of projects where the user is staff, plus their own tickets where they are a customer."""
+    if user.is_superuser:  # site admins see everything (an inactive one cannot sign in)
+        return Ticket.objects.all()
+    visibility = Visibility.of(user, roles)
+    if visibility.user_id is None:
+        return Ticket.objects.none()
+    return Ticket.objects.filter(visibility.q())
 
 
 def get_visible_ticket(user: Any, ticket_id: Any, *, for_update: bool = False) -> Ticket:
@@ -84,6 +113,19 @@ def get_visible_ticket(user: Any, ticket_id: Any, *, for_update: bool = False) -
     if ticket is None:
         raise NotFound("No such ticket.")
     return ticket
+
+
+def ticket_role(user: Any, ticket_id: int) -> tuple[int, str]:
+    """The project id of a ticket the user may see and the user's role there (NotFound else)."""
+    if not (user.is_authenticated and user.is_active):
+        raise NotFound("No such ticket.")
+    roles = {} if user.is_superuser else memberships(user)
+    project_id = (
+        visible_tickets(user, roles).filter(pk=ticket_id).values_list("project_id", flat=True)
+    ).first()
+    if project_id is None:
+        raise NotFound("No such ticket.")
+    return project_id, Role.ADMIN if user.is_superuser else roles[project_id]
 
 
 def visible_messages(user: Any, ticket: Ticket) -> QuerySet[Message]:
@@ -134,13 +176,6 @@ LEFT JOIN sla_ticketsla l ON l.ticket_id = t.id
 WHERE t.id = ANY(%(ids)s) AND t.project_id = %(project)s AND t.status_id = ANY(%(statuses)s)
 """  # noqa: S608 - model metadata only
 
-# The visibility rule of `visible_tickets` as SQL: staff of the project see all of its tickets,
-# customers their own (as requester or creator). Parameters: %(user)s, %(superuser)s.
-VISIBLE_SQL = """(%(superuser)s OR EXISTS (
-    SELECT 1 FROM tickets_membership m
-    WHERE m.project_id = t.project_id AND m.user_id = %(user)s
-      AND (m.role <> 'customer' OR t.requester_id = %(user)s OR t.created_by_id = %(user)s)))"""
-
 
 class FullTicketBuilder:
     """Turns FULL_TICKET_SQL rows into tickets whose related objects need no further query
@@ -153,6 +188,7 @@ class FullTicketBuilder:
         self.projects: dict[int, Project] = {project.pk: project} if project else {}
         self.statuses: dict[int, Status] = {s.pk: s for s in statuses or []}
         self.users: dict[int, User] = {}
+        self.without_sla: list[Ticket] = []
 
     def build(self, row: tuple[Any, ...]) -> Ticket:
         ticket = _TICKET.build(row)
@@ -169,10 +205,8 @@ class FullTicketBuilder:
         assert project is not None and status is not None
         self.projects[project.pk] = project
         self.statuses[status.pk] = status
-        # Related objects go straight into the instance's relation cache (what the descriptors'
-        # setters end up doing, minus their checks: the ids already match).
-        cache = ticket._state.fields_cache
-        cache["project"], cache["status"] = project, status
+        # Related objects through the descriptors (the ids already match, so nothing changes).
+        ticket.project, ticket.status = project, status
         for (name, _), username in zip(_PEOPLE, row[at : at + len(_PEOPLE)], strict=True):
             user_id = getattr(ticket, f"{name}_id")
             if user_id is not None:
@@ -180,16 +214,28 @@ class FullTicketBuilder:
                 if user is None:
                     user = User.from_db(connection.alias, ["id", "username"], [user_id, username])
                     self.users[user_id] = user
-                cache[name] = user
+                setattr(ticket, name, user)
         at += len(_PEOPLE)
-        cache["sla_state"] = _SLA.build(row, at)
+        sla = _SLA.build(row, at)
+        if sla is not None:
+            ticket.sla_state = sla
+        else:
+            self.without_sla.append(ticket)
         return ticket
+
+    def finish(self, tickets: list[Ticket]) -> list[Ticket]:
+        """The built tickets, with "no SLA row" known for those that have none (no query later)."""
+        if self.without_sla:
+            prefetch_related_objects(self.without_sla, "sla_state")
+            self.without_sla = []
+        return tickets
 
 
 def full_tickets(where: str, params: dict[str, Any] | list[Any]) -> list[Ticket]:
     """Tickets matching `where` (SQL over alias t, with parameters), fully loaded."""
     builder = FullTicketBuilder()
-    return [builder.build(row) for row in fetch_all(f"{FULL_TICKET_SQL} {where}", params)]
+    rows = fetch_all(f"{FULL_TICKET_SQL} {where}", params)
+    return builder.finish([builder.build(row) for row in rows])
 
 
 def tickets_by_id(ids: list[int]) -> list[Ticket]:
@@ -203,21 +249,20 @@ def board_cards(ids: list[int], project: Project, statuses: list[Status]) -> dic
     loaded and sharing the given project and status objects."""
     builder = FullTicketBuilder(project=project, statuses=statuses)
     params = {"ids": list(ids), "project": project.pk, "statuses": [s.pk for s in statuses]}
-    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_CARD_SQL, params))}
+    cards = builder.finish([builder.build(row) for row in fetch_all(_CARD_SQL, params)])
+    return {t.pk: t for t in cards}
 
 
 def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
-    """`get_visible_ticket`, fully loaded for display, in one statement."""
+    """`get_visible_ticket`, fully loaded for display (one statement after the memberships)."""
     try:
         pk = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
-    if not (user.is_authenticated and user.is_active):
+    visibility = Visibility.of(user)
+    if visibility.user_id is None:
         raise NotFound("No such ticket.")
-    rows = full_tickets(
-        f"WHERE t.id = %(id)s AND {VISIBLE_SQL}",
-        {"id": pk, "user": user.pk, "superuser": bool(user.is_superuser)},
-    )
+    rows = full_tickets(f"WHERE t.id = %(id)s AND {sql.VISIBLE}", {"id": pk, **visibility.params()})
     if not rows:
         raise NotFound("No such ticket.")
     return rows[0]
@@ -243,54 +288,30 @@ LEFT JOIN tickets_membership m ON m.project_id = p.id AND m.user_id = %(user)s
 LEFT JOIN notifications_boardeventcounter bc ON bc.project_id = p.id
 WHERE p.key = %(key)s
 """  # noqa: S608 - model metadata only
-_COLUMN = ModelColumns(BoardColumn, "c")
-_LINK = ModelColumns(ColumnStatus, "cs")
-_COLUMNS_SQL = f"""
-SELECT {_COLUMN.select()}, {_LINK.select()}, {_STATUS.select()}
-FROM tickets_boardcolumn c
-LEFT JOIN tickets_columnstatus cs ON cs.column_id = c.id
-LEFT JOIN tickets_status s ON s.id = cs.status_id
-WHERE c.project_id = %s
-ORDER BY c."order", c.id, cs.id
-"""  # noqa: S608 - model metadata only
 
 
 def staff_board(user: Any, key: str, action: str) -> tuple[Project, int]:
     """The project by key for its staff, and its board's last seq, read in one statement
     (before any ticket, so events after it are replayed, not missed). Not a member: 404;
     a customer: 403 (as `get_visible_project` + `require_role`)."""
-    from tickets.permissions import require_role
+    from tickets.permissions import is_staff_role
 
     row = fetch_one(_BOARD_SQL, {"user": user.pk, "key": key}) if user.is_active else None
     project = _PROJECT.build(row) if row is not None else None
     if row is None or project is None or (row[-2] is None and not user.is_superuser):
         raise NotFound(f"No project {key!r} that you can see.")
     role = Role.ADMIN if user.is_superuser else row[-2]
-    user.__dict__.setdefault("_helpline_roles", {})[project.pk] = role
-    require_role(user, project, Role.AGENT, action)
+    if not is_staff_role(role):
+        raise Forbidden(f"Your role in this project does not allow you to {action}.")
     return project, int(row[-1])
 
 
 def columns_of(project: Project | int) -> list[BoardColumn]:
-    """A project's columns in order, each with its status links (and their statuses) prefetched
-    as `prefetch_related("status_links__status")` would, in one statement."""
+    """A project's columns in order, each with its status links (and their statuses) prefetched."""
     project_id = project if isinstance(project, int) else project.pk
-    columns: dict[int, BoardColumn] = {}
-    links: dict[int, list[ColumnStatus]] = {}
-    statuses: dict[int, Status] = {}
-    for row in fetch_all(_COLUMNS_SQL, [project_id]):
-        column = columns.get(row[0]) or _COLUMN.build(row)
-        assert column is not None
-        columns[column.pk] = column
-        link = _LINK.build(row, _COLUMN.width)
-        if link is not None:
-            status = statuses.get(link.status_id) or _STATUS.build(row, _COLUMN.width + _LINK.width)
-            assert status is not None
-            statuses[status.pk] = link.status = status
-            links.setdefault(column.pk, []).append(link)
-    for column in columns.values():
-        prefetched = ColumnStatus.objects.filter(column=column)
-        prefetched._result_cache = links.get(column.pk, [])
-        prefetched._prefetch_done = True  # type: ignore[attr-defined]
-        column._prefetched_objects_cache = {"status_links": prefetched}  # type: ignore[attr-defined]
-    return list(columns.values())
+    links = Prefetch("status_links", ColumnStatus.objects.select_related("status").order_by("id"))
+    return list(
+        BoardColumn.objects.filter(project_id=project_id)
+        .order_by("order", "id")
+        .prefetch_related(links)
+    )

@@ -143,7 +143,9 @@ def test_an_event_with_a_message_is_refused(scene):
 def test_board_events_of_a_batch_take_consecutive_seqs_in_order(desk):
     project = desk["project"]
     with transaction.atomic():
-        first = record_board_event(project_id=project.pk, type="sla.warning", data={"n": 0})
+        first = record_board_event(
+            actor=None, project_id=project.pk, type="sla.warning", data={"n": 0}
+        )
         batch = record_board_events(
             project_id=project.pk,
             events=[
@@ -151,7 +153,9 @@ def test_board_events_of_a_batch_take_consecutive_seqs_in_order(desk):
                 for i in (1, 2, 3)
             ],
         )
-        after = record_board_event(project_id=project.pk, type="sla.warning", data={"n": 4})
+        after = record_board_event(
+            actor=None, project_id=project.pk, type="sla.warning", data={"n": 4}
+        )
     assert [e.seq for e in batch] == [first.seq + 1, first.seq + 2, first.seq + 3]
     assert after.seq == first.seq + 4
     stored = BoardEvent.objects.filter(project=project, seq__gt=first.seq, seq__lt=after.seq)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _events(project_id: int, n: int) -> None:
     for i in range(n):
-        record_board_event(project_id=project_id, type="ticket.updated", data={"id": i})
+        record_board_event(actor=None, project_id=project_id, type="ticket.updated", data={"id": i})
 
 
 def _url(key: str = "DESK", **params: object) -> str:

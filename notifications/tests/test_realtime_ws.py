@@ -275,10 +275,11 @@ def test_a_lost_or_late_push_is_filled_in_from_the_table(live, desk, tokens):
     start = current_seq(project.pk)
 
     def event(kind: str) -> BoardEvent:
-        from tickets.services.tickets import ticket_event_data
+        from tickets.services.events import ticket_event_data
 
         with transaction.atomic():
             return record_board_event(
+                actor=None,
                 project_id=project.pk,
                 type=kind,
                 data=ticket_event_data(ticket),

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from config.rawsql import Later, later
+from config.rawsql import fetch_all
 from notifications.models import Webhook, WebhookDelivery
 from notifications.payloads import iso
 from notifications.webhooks.signing import new_message_id
@@ -47,14 +47,13 @@ def event_body(*, msg_id: str, kind: str, occurred_at: datetime, data: dict[str,
 
 def record_webhook_event(
     *, project_id: int, kind: str, data: dict[str, Any], occurred_at: datetime | None = None
-) -> Later:
-    """Write the deliveries of one event (in the caller's transaction); its rows are their ids
-    (inside `rawsql.write_behind()` the statement rides with the next one or the COMMIT)."""
+) -> list[int]:
+    """Write the deliveries of one event (in the caller's transaction); returns their ids."""
     msg_id = new_message_id()
     body = event_body(
         msg_id=msg_id, kind=kind, occurred_at=occurred_at or timezone.now(), data=data
     )
-    return later(
+    rows = fetch_all(
         _INSERT_DELIVERIES,
         {
             "msg_id": msg_id,
@@ -64,6 +63,7 @@ def record_webhook_event(
             "project_id": project_id,
         },
     )
+    return [row[0] for row in rows]
 
 
 _INSERT_MANY = """

@@ -129,6 +129,7 @@ def acknowledge(*, ticket: Ticket, actor: Any, now: datetime) -> None:
         new={"escalation_level": ticket.escalation_level, "cancelled": cancelled},
     )
     record_board_event(
+        actor=actor,
         project_id=ticket.project_id,
         type="sla.acknowledged",
         data={

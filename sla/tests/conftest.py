@@ -57,7 +57,7 @@ def move_at(ticket: Ticket, status_key: str, now: datetime) -> Ticket:
 
     from sla.services import status_changed
     from tickets.models import Status
-    from tickets.services.tickets import apply_status
+    from tickets.services.workflow import apply_status
 
     with transaction.atomic():
         locked = (

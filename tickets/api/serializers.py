@@ -304,6 +304,8 @@ class TicketUpdateSerializer(serializers.Serializer[Any]):
     is_sensitive = serializers.BooleanField(required=False)
     resolution_summary = serializers.CharField(allow_blank=True, required=False, max_length=20_000)
     metadata = serializers.DictField(required=False)
+    # Echoed by the board event of the status change, so a browser can recognise its own change.
+    client_mutation_id = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 class MoveSerializer(serializers.Serializer[Any]):
@@ -314,6 +316,8 @@ class MoveSerializer(serializers.Serializer[Any]):
     after_id = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_ID
     )
+    # Echoed by the move's board event, so a browser can ignore the echo of its own move.
+    client_mutation_id = serializers.CharField(max_length=64, required=False, allow_null=True)
 
 
 class AssignSerializer(serializers.Serializer[Any]):

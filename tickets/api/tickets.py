@@ -50,7 +50,7 @@ from tickets.selectors import (
     visible_ticket,
     visible_tickets,
 )
-from tickets.services import conversation, moves
+from tickets.services import bulk, conversation, moves
 from tickets.services import tickets as services
 
 
@@ -94,8 +94,12 @@ class TicketDetailView(GenericAPIView[Ticket]):
         get_visible_ticket(request.user, ticket_id)
         data = TicketUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
         services.update_ticket(
-            actor=request.user, ticket_id=ticket_id, changes=dict(data.validated_data)
+            actor=request.user,
+            ticket_id=ticket_id,
+            changes=changes,
+            client_mutation_id=changes.pop("client_mutation_id", None),
         )
         return _detail(request, ticket_id)
 
@@ -117,6 +121,7 @@ class MoveView(GenericAPIView[Ticket]):
             status_key=data.validated_data.get("status"),
             before_id=data.validated_data.get("before_id"),
             after_id=data.validated_data.get("after_id"),
+            client_mutation_id=data.validated_data.get("client_mutation_id"),
         )
         return Response(TicketSerializer(ticket).data)
 
@@ -308,7 +313,7 @@ class BulkView(GenericAPIView[Ticket]):
     def post(self, request: Request) -> Response:
         data = BulkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        results = services.bulk_update(
+        results = bulk.bulk_update(
             actor=request.user,
             ids=data.validated_data["ids"],
             action=data.validated_data["action"],

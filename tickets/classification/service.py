@@ -34,6 +34,7 @@ from tickets.classification.base import (
 from tickets.classification.gemini import GeminiClassifier
 from tickets.classification.local import LocalClassifier
 from tickets.models import AuditLog, ClassificationFeedback, Project, Ticket
+from tickets.services.events import ticket_event_data
 
 logger = structlog.get_logger(__name__)
 
@@ -221,9 +222,9 @@ def apply_classification(
             from sla import services as sla_services
 
             sla_services.retarget_ticket_sla(ticket=ticket, now=now)
-        from tickets.services.tickets import ticket_event_data
 
         record_board_event(
+            actor=None,
             project_id=project.pk,
             type="ticket.classified",
             data={**ticket_event_data(ticket), "classification": summary},

@@ -18,7 +18,8 @@ from tickets.audit import record_audit
 from tickets.models import Attachment, Message, Watcher
 from tickets.permissions import is_staff_role, role_in
 from tickets.selectors import get_visible_ticket
-from tickets.services.tickets import notify, refresh_search_vector
+from tickets.services.events import notify
+from tickets.services.tickets import refresh_search_vector
 
 # --- conversation and watchers ------------------------------------------------------------------
 
@@ -55,6 +56,7 @@ def add_message(*, actor: Any, ticket_id: int, body: str, internal: bool = False
         if not internal:
             # Internal notes stay off the board's event stream and off every outbound channel.
             record_board_event(
+                actor=actor,
                 project_id=ticket.project_id,
                 type="ticket.commented",
                 data={"id": ticket.pk, "key": ticket.key, "message_id": message.pk},

@@ -1,7 +1,8 @@
-"""Moving a ticket: to a status and/or between two neighbours of the target column.
+"""Changing a ticket's status and place on the board: the one service every status change goes
+through (a drag on the board, `PATCH /tickets/{id}/`, a bulk `set_status`).
 
-A move writes one ticket row (its rank, and its status fields if the status changes), its audit
-row and board event, and reads everything it needs in one flight (ADR 0003, 0006, 0008).
+A move reads top to bottom: access -> lock -> validate -> mutate (exactly one ticket row) ->
+record (audit row, board event, notification and outbox rows) -> side effects on commit.
 """
 
 from __future__ import annotations
@@ -11,36 +12,54 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.api import DomainError, InvalidInput, NotFound
-from config.rawsql import Later, later, write_behind
-from notifications.recipients import prefetch_candidates
+from config.api import DomainError, Forbidden, InvalidInput, NotFound
 from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets import ranking
 from tickets.audit import record_audit
-from tickets.models import MAX_ID, Role, StatusCategory, Ticket
-from tickets.permissions import require_role
-from tickets.selectors import FULL_TICKET_SQL, FullTicketBuilder
-from tickets.services.ranks import RANK_SPACE_LOCK, queue_move_gap, rank_for_gap
-from tickets.services.tickets import (
-    MOVE_ATTEMPTS,
+from tickets.models import MAX_ID, ROLE_RANK, Role, StatusCategory, Ticket
+from tickets.selectors import ticket_role
+from tickets.services.errors import InvalidTransition, StalePosition, WipLimitExceeded
+from tickets.services.events import notify, ticket_event_data
+from tickets.services.ranks import (
+    bottom_of,
+    hold_rank_space,
+    next_in_column,
+    rank_after,
+    rank_before,
+    rank_for_gap,
+)
+from tickets.services.workflow import (
     ColumnLayout,
-    StalePosition,
     apply_status,
     check_transition,
     check_wip,
-    notify,
-    queue_status_read,
     status_by_key,
-    ticket_event_data,
-    write_columns,
 )
+
+# How often a write that chose a rank retries after a concurrent writer took the same one.
+MOVE_ATTEMPTS = 5
+# Refusals that tell the client where the ticket is now (`details.current`), so it can redraw.
+_POSITIONED = (StalePosition, InvalidTransition, WipLimitExceeded)
 
 
 class _RebalanceFirst(Exception):  # control flow only: never leaves move_ticket
     def __init__(self, project_id: int) -> None:
         super().__init__(project_id)
         self.project_id = project_id
+
+
+def _id(value: Any, name: str | None = None) -> int:
+    """A ticket id; one that names no row is a 404 (the ticket) or a 400 (a neighbour)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if 0 < number <= MAX_ID:
+        return number
+    if name is None:
+        raise NotFound("No such ticket.")
+    raise InvalidInput(f"{name} is not a ticket id.", details={"fields": {name: ["Not a ticket."]}})
 
 
 def move_ticket(
@@ -50,29 +69,37 @@ def move_ticket(
     status_key: str | None = None,
     before_id: int | None = None,
     after_id: int | None = None,
+    client_mutation_id: str | None = None,
+    keep_place_in_column: bool = False,
 ) -> Ticket:
     """Move a ticket to a status and/or between two neighbours of the target column.
 
-    Writes exactly one ticket row. Locks the moved ticket and the neighbours given (in id order,
-    so two moves never deadlock), re-reads the neighbours' current order, then chooses a rank in
-    the project-wide gap. The unique (project, rank) constraint is the safety net: a concurrent
-    move that took the same key makes this one retry with a fresh read.
-
-    Round trips (config/db/base.py, ADR 0006 and 0008): BEGIN, the context, the status, the locks,
-    the gap and the people to notify go out in one flight; the writes (ticket row, audit, board
-    event, notifications, outbox) are write-behind and ride with the COMMIT.
+    Neither neighbour given: the bottom of the target column, or with `keep_place_in_column`
+    (a status change by PATCH or bulk) its current place when the column does not change. Writes
+    exactly one ticket row. The unique (project, rank) constraint is the safety net: a concurrent
+    move that took the same key makes this one retry with a fresh read. Inside a caller's
+    transaction each attempt is a savepoint.
     """
+    ticket_id = _id(ticket_id)
+    before_id = _id(before_id, "before_id") if before_id is not None else None
+    after_id = _id(after_id, "after_id") if after_id is not None else None
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        if value == ticket_id:
+            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
     for attempt in range(MOVE_ATTEMPTS):
         try:
-            with transaction.atomic(), write_behind():
-                ticket, rank_to_check = _move_once(
-                    actor=actor,
-                    ticket_id=ticket_id,
-                    status_key=status_key,
-                    before_id=before_id,
-                    after_id=after_id,
-                )
-        except IntegrityError:
+            ticket, new_rank = _move_once(
+                actor=actor,
+                ticket_id=ticket_id,
+                status_key=status_key,
+                before_id=before_id,
+                after_id=after_id,
+                client_mutation_id=client_mutation_id,
+                keep_place_in_column=keep_place_in_column,
+            )
+        except IntegrityError as exc:
+            if "ticket_rank_unique" not in str(exc):
+                raise
             if attempt == MOVE_ATTEMPTS - 1:
                 raise DomainError(
                     "The board is busy; the move could not be placed. Retry."
@@ -84,7 +111,7 @@ def move_ticket(
 
             rebalance_now(hot.project_id)
             continue
-        if rank_to_check is not None and ranking.needs_rebalance(rank_to_check):
+        if new_rank is not None and ranking.needs_rebalance(new_rank):
             from tickets.tasks import queue_rebalance
 
             queue_rebalance(ticket.project_id)
@@ -92,63 +119,7 @@ def move_ticket(
     raise AssertionError("unreachable")
 
 
-# The move's own reads are hand-written statements (why: config/rawsql.py): its context (role,
-# column layout, the shared rank-space lock) and the locked rows; the status, gap and people reads
-# come from tickets.services.tickets, .ranks and notifications.recipients.
-_MOVE_CONTEXT_SQL = f"""
-SELECT t.requester_id, t.created_by_id, m.role, t.project_id,
-       pg_advisory_xact_lock_shared({RANK_SPACE_LOCK}, t.project_id::int)::text,
-       ({ColumnLayout.SQL.format(project="t.project_id")})
-FROM tickets_ticket t
-LEFT JOIN tickets_membership m ON m.project_id = t.project_id AND m.user_id = %(user)s
-WHERE t.id = %(ticket)s
-"""  # noqa: S608 - constants only, values are parameters
-# The moved ticket and its neighbours, fully loaded, locked in id order (two moves never deadlock).
-# It travels with the context statement, before the checks: so it locks only rows of the moved
-# ticket's project (whose rank-space lock the context statement has just taken, ADR 0003) and
-# only for staff of that project; for anyone else, or a ticket that does not exist, nothing.
-_MOVE_LOCK_SQL = f"""{FULL_TICKET_SQL}
-WHERE t.id = ANY(%(ids)s) AND t.project_id = (
-    SELECT x.project_id FROM tickets_ticket x
-    WHERE x.id = %(ticket)s AND (%(superuser)s OR EXISTS (
-        SELECT 1 FROM tickets_membership m
-        WHERE m.project_id = x.project_id AND m.user_id = %(user)s AND m.role <> '{Role.CUSTOMER}')))
-ORDER BY t.id FOR UPDATE OF t"""  # noqa: S608 - constants only, values are parameters
-
-
-def _move_context(actor: Any, context: Later) -> tuple[int, ColumnLayout]:
-    """The moved ticket's project id and column layout, once the actor may move it (404 / 403
-    as `get_visible_ticket` + `require_role` answer), from the context statement (which took
-    the shared rank-space lock)."""
-    row = context.one()
-    if row is None or not actor.is_active:
-        raise NotFound("No such ticket.")
-    requester_id, created_by_id, role, project_id, _lock, layout_rows = row
-    role = Role.ADMIN if actor.is_superuser else role
-    actor.__dict__.setdefault("_helpline_roles", {})[project_id] = role
-    if role is None or (role == Role.CUSTOMER and actor.pk not in (requester_id, created_by_id)):
-        raise NotFound("No such ticket.")
-    require_role(actor, project_id, Role.AGENT, "move tickets")
-    return project_id, ColumnLayout.from_rows(layout_rows)
-
-
-def _lock_for_move(actor: Any, ticket_id: int, ids: list[int]) -> Later:
-    """Queue the lock of the tickets `ids` of the moved ticket's project, FOR UPDATE, fully
-    loaded (status, people, SLA row); none unless `actor` is staff there (`_locked` builds them)."""
-    params = {
-        "ids": ids,
-        "ticket": ticket_id,
-        "superuser": bool(getattr(actor, "is_superuser", False)),
-        "user": getattr(actor, "pk", None),
-    }
-    return later(_MOVE_LOCK_SQL, params)
-
-
-def _locked(found: Later) -> dict[int, Ticket]:
-    builder = FullTicketBuilder()
-    return {t.pk: t for t in (builder.build(row) for row in found.rows)}
-
-
+@transaction.atomic
 def _move_once(
     *,
     actor: Any,
@@ -156,114 +127,135 @@ def _move_once(
     status_key: str | None,
     before_id: int | None,
     after_id: int | None,
+    client_mutation_id: str | None,
+    keep_place_in_column: bool,
 ) -> tuple[Ticket, str | None]:
-    try:
-        ticket_id = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such ticket.") from None
-    if not 0 < ticket_id <= MAX_ID:
-        raise NotFound("No such ticket.")
-    before_id = int(before_id) if before_id is not None else None
-    after_id = int(after_id) if after_id is not None else None
-    # One flight: the context (visibility, role, layout, the shared rank-space lock first), the
-    # target status, the locked rows, then the gap and the people to notify, read after the
-    # locks from the locked rows themselves; then checked in that order.
-    context = later(_MOVE_CONTEXT_SQL, {"user": getattr(actor, "pk", None), "ticket": ticket_id})
-    found = queue_status_read(status_key)
-    locked = _lock_for_move(
-        actor, ticket_id, sorted({ticket_id, *(x for x in (before_id, after_id) if x is not None)})
-    )
-    gap = queue_move_gap(
-        ticket_id=ticket_id,
-        status_key=status_key if isinstance(status_key, str) else None,
-        before_id=before_id,
-        after_id=after_id,
-    )
-    people = prefetch_candidates(ticket_id)
-    project_id, layout = _move_context(actor, context)
-    for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value == ticket_id:
-            raise InvalidInput(f"{name} cannot be the moved ticket itself.")
-    target = status_by_key(status_key, found) if status_key is not None else None
-    tickets = _locked(locked)
+    # Access: the permission-scoped selector (404), then the role (403).
+    project_id, role = ticket_role(actor, ticket_id)
+    if ROLE_RANK[role] < ROLE_RANK[Role.AGENT]:
+        raise Forbidden("Your role in this project does not allow you to move tickets.")
+    # Lock: the shared rank-space lock first, then the rows in id order (ADR 0003).
+    hold_rank_space(project_id)
+    ids = sorted({ticket_id, *(i for i in (before_id, after_id) if i is not None)})
+    tickets = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=ids, project_id=project_id)
+        .select_related("project", "status", "assignee", "requester", "created_by")
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
+    }
     ticket = tickets.get(ticket_id)
-    if ticket is None or ticket.project_id != project_id:
+    if ticket is None:  # deleted since the access read
         raise NotFound("No such ticket.")
-    project = ticket.project
+    # Validate.
+    target = status_by_key(status_key) if status_key is not None else ticket.status
     if ticket.is_archived:
         raise DomainError("Archived tickets cannot be moved.")
-    target = target or ticket.status
-    check_transition(project, ticket.status, target)
-    old_column, _ = layout.column_statuses(ticket.status)
-    new_column, status_ids = layout.column_statuses(target)
-    neighbours: dict[str, Ticket | None] = {}
-    for name, value in (("before_id", before_id), ("after_id", after_id)):
-        if value is None:
-            neighbours[name] = None
-            continue
-        other = tickets.get(value)
-        if (
-            other is None
-            or other.project_id != project.pk
-            or other.is_archived
-            or other.status_id not in status_ids
-        ):
-            raise InvalidInput(
-                f"{name} must be a ticket in the target column of {project.key}.",
-                details={"fields": {name: ["Not a ticket of the target column."]}},
-            )
-        neighbours[name] = other
-    before, after = neighbours["before_id"], neighbours["after_id"]
-    lo, hi = _gap(gap, before, after)
-    check_wip(ticket, layout, old_column, new_column, status_ids)
+    layout: list[ColumnLayout] = []
+    try:
+        check_transition(ticket.project, ticket.status, target)
+        layout.append(ColumnLayout.of(project_id))
+        gap = _gap(ticket, target, tickets, layout[0], before_id, after_id, keep_place_in_column)
+    except _POSITIONED as refused:
+        refused.details["current"] = current_position(ticket, layout[0] if layout else None)
+        raise
+    # Mutate: exactly one ticket row.
     now = timezone.now()
     old = {"status": ticket.status.key, "rank": ticket.rank}
     old_status = ticket.status
     fields = apply_status(ticket, target, now=now)
-    new_rank = rank_for_gap(lo, hi, bucket=project.rank_bucket)
-    if ranking.must_rebalance(new_rank):
-        raise _RebalanceFirst(project.pk)
-    ticket.rank = new_rank
-    ticket.updated_at = now
-    write_columns(ticket, [*fields, "rank", "updated_at"])
+    new_rank: str | None = None
+    if gap is not None:  # None: a status change within its column keeps its place
+        new_rank = rank_for_gap(*gap, bucket=ticket.project.rank_bucket)
+        if ranking.must_rebalance(new_rank):
+            raise _RebalanceFirst(project_id)
+        ticket.rank = new_rank
+        fields.append("rank")
+    ticket.save(update_fields=[*fields, "updated_at"])
+    # Record.
     record_audit(
         actor=actor,
         action="ticket.moved",
-        project_id=project.pk,
+        project_id=project_id,
         ticket_id=ticket.pk,
         old=old,
         new={"status": ticket.status.key, "rank": ticket.rank},
     )
-    if fields:
+    if "status" in fields:
         sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
-        # The SLA hook rewrote the clocks: the response reads them afresh.
-        Ticket.sla_state.related.delete_cached_value(ticket)
     record_board_event(
-        project_id=project.pk,
+        project_id=project_id,
         type="ticket.moved",
         data=ticket_event_data(ticket),
         ticket_id=ticket.pk,
+        actor=actor,
+        client_mutation_id=client_mutation_id,
     )
-    notify("ticket.moved", ticket, actor, prefetched=people, from_status=old["status"])
-    if fields and ticket.status.category == StatusCategory.DONE:
-        notify("ticket.resolved", ticket, actor, prefetched=people)
+    notify("ticket.moved", ticket, actor, from_status=old["status"])
+    if "status" in fields and ticket.status.category == StatusCategory.DONE:
+        notify("ticket.resolved", ticket, actor)
     return ticket, new_rank
 
 
 def _gap(
-    found: Later, before: Ticket | None, after: Ticket | None
-) -> tuple[str | None, str | None]:
-    """The project-wide gap the ticket goes into, from the move's gap read (ranks.queue_move_gap);
-    StalePosition when the neighbours moved apart."""
-    row = found.one()
-    assert row is not None  # every case answers one row
+    ticket: Ticket,
+    target: Any,
+    tickets: dict[int, Ticket],
+    layout: ColumnLayout,
+    before_id: int | None,
+    after_id: int | None,
+    keep_place_in_column: bool,
+) -> tuple[str | None, str | None] | None:
+    """The project-wide gap the ticket goes into (None: it keeps its place); 400 for a neighbour outside the target column,
+    409 when the neighbours moved apart or the target column is full."""
+    old_column, _ = layout.column_statuses(ticket.status_id)
+    new_column, status_ids = layout.column_statuses(target)
+    neighbours: list[Ticket | None] = []
+    for name, value in (("before_id", before_id), ("after_id", after_id)):
+        other = tickets.get(value) if value is not None else None
+        if value is not None and (
+            other is None or other.is_archived or other.status_id not in status_ids
+        ):
+            raise InvalidInput(
+                f"{name} must be a ticket in the target column of {ticket.project.key}.",
+                details={"fields": {name: ["Not a ticket of the target column."]}},
+            )
+        neighbours.append(other)
+    before, after = neighbours
+    project_id = ticket.project_id
     if before is not None and after is not None:
-        following, hi = row
+        following, hi = next_in_column(project_id, before.rank, ticket.pk, status_ids)
         if before.rank >= after.rank or following != after.pk:
             raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
-        return before.rank, hi
-    if before is not None:
-        return before.rank, row[0]
-    if after is not None:
-        return row[0], after.rank
-    return row[0], row[1]
+        gap: tuple[str | None, str | None] | None = (before.rank, hi)
+    elif before is not None:
+        gap = (before.rank, rank_after(project_id, before.rank, ticket.pk))
+    elif after is not None:
+        gap = (rank_before(project_id, after.rank, ticket.pk), after.rank)
+    elif keep_place_in_column and old_column is not None and old_column == new_column:
+        gap = None
+    else:
+        gap = bottom_of(project_id, status_ids, exclude_id=ticket.pk)
+    check_wip(ticket, layout, old_column, new_column, status_ids)
+    return gap
+
+
+def current_position(ticket: Ticket, layout: ColumnLayout | None) -> dict[str, Any]:
+    """Where the ticket is on the board now: its status, column and neighbours in board order."""
+    layout = layout or ColumnLayout.of(ticket.project_id)
+    column_id, status_ids = layout.column_statuses(ticket.status_id)
+    column = Ticket.objects.filter(
+        project_id=ticket.project_id, status_id__in=status_ids, is_archived=False
+    ).exclude(pk=ticket.pk)
+    return {
+        "status": ticket.status.key,
+        "column": column_id,
+        "before": column.filter(rank__lt=ticket.rank)
+        .order_by("-rank")
+        .values_list("pk", flat=True)
+        .first(),
+        "after": column.filter(rank__gt=ticket.rank)
+        .order_by("rank")
+        .values_list("pk", flat=True)
+        .first(),
+    }

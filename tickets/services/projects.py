@@ -290,7 +290,7 @@ def create_column(
             new=_column_snapshot(column),
         )
         record_board_event(
-            project_id=project.pk, type="column.created", data=_column_snapshot(column)
+            actor=actor, project_id=project.pk, type="column.created", data=_column_snapshot(column)
         )
     return column
 
@@ -314,7 +314,9 @@ def update_column(
         record_audit(
             actor=actor, action="column.updated", project_id=column.project_id, old=old, new=new
         )
-        record_board_event(project_id=column.project_id, type="column.updated", data=new)
+        record_board_event(
+            actor=actor, project_id=column.project_id, type="column.updated", data=new
+        )
     return column
 
 
@@ -327,7 +329,7 @@ def delete_column(*, actor: Any, column: BoardColumn) -> None:
             actor=actor, action="column.deleted", project_id=column.project_id, old=snapshot
         )
         record_board_event(
-            project_id=column.project_id, type="column.deleted", data={"id": column.pk}
+            actor=actor, project_id=column.project_id, type="column.deleted", data={"id": column.pk}
         )
         column.delete()
 
@@ -354,7 +356,7 @@ def reorder_columns(*, actor: Any, project: Project, order: Sequence[int]) -> li
             new={"order": list(order)},
         )
         record_board_event(
-            project_id=project.pk, type="column.reordered", data={"order": list(order)}
+            actor=actor, project_id=project.pk, type="column.reordered", data={"order": list(order)}
         )
     return sorted(columns.values(), key=lambda c: c.order)
 

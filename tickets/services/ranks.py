@@ -12,8 +12,8 @@ from collections.abc import Callable
 import structlog
 from django.db import connection, transaction
 
-from config.rawsql import Later, fetch_one, later
-from tickets import ranking
+from config.rawsql import fetch_one
+from tickets import ranking, sql
 from tickets.models import Project, Ticket
 
 logger = structlog.get_logger(__name__)
@@ -35,124 +35,34 @@ def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int) -> str:
     return ranking.rank_between(lo, hi)
 
 
-# Neighbour reads run on every move and create: single hand-written statements (config/rawsql.py).
-# `rank` has the C collation, so these comparisons and orders are the unique index's own.
-# Each is written once over four inputs: {project}, {exclude} (a ticket id), {rank} and {statuses}
-# (a bigint[] of the column's statuses). A move fills them with subqueries on the rows it has just
-# locked (`queue_move_gap`), so its gap read needs no answer from an earlier statement and travels
-# in the move's first flight; `_direct` fills the bottom-of-column read with parameters (a create
-# or a status change placing a ticket at the bottom of its column, `bottom_of`).
-_AFTER = """
-SELECT (SELECT rank FROM tickets_ticket
-        WHERE project_id = {project} AND rank > {rank} AND id <> {exclude}
-        ORDER BY rank LIMIT 1)
-"""
-_BEFORE = """
-SELECT (SELECT rank FROM tickets_ticket
-        WHERE project_id = {project} AND rank < {rank} AND id <> {exclude}
-        ORDER BY rank DESC LIMIT 1)
-"""
-# A column may show several statuses: its first/last ticket past a rank is found per status on
-# ticket_board_idx (project, status, rank) and the best one kept, never by sorting the column.
-_BOTTOM = """
-WITH last AS (
-    SELECT x.rank FROM unnest({statuses}) AS st (status_id)
-    CROSS JOIN LATERAL (
-        SELECT t.rank FROM tickets_ticket t
-        WHERE t.project_id = {project} AND t.status_id = st.status_id AND NOT t.is_archived
-          AND t.id <> {exclude}
-        ORDER BY t.rank DESC LIMIT 1) AS x
-    ORDER BY x.rank DESC LIMIT 1
-)
-SELECT l.rank, (SELECT t.rank FROM tickets_ticket t
-                WHERE t.project_id = {project} AND t.rank > l.rank AND t.id <> {exclude}
-                ORDER BY t.rank LIMIT 1)
-FROM last l
-UNION ALL
-SELECT (SELECT t.rank FROM tickets_ticket t
-        WHERE t.project_id = {project} AND t.id <> {exclude}
-        ORDER BY t.rank DESC LIMIT 1), NULL
-WHERE NOT EXISTS (SELECT 1 FROM last)
-"""
-_NEXT_IN_COLUMN = """
-SELECT (SELECT x.id FROM unnest({statuses}) AS st (status_id)
-        CROSS JOIN LATERAL (
-            SELECT t.id, t.rank FROM tickets_ticket t
-            WHERE t.project_id = {project} AND t.status_id = st.status_id AND NOT t.is_archived
-              AND t.rank > {rank} AND t.id <> {exclude}
-            ORDER BY t.rank LIMIT 1) AS x
-        ORDER BY x.rank LIMIT 1),
-       (SELECT t.rank FROM tickets_ticket t
-        WHERE t.project_id = {project} AND t.rank > {rank} AND t.id <> {exclude}
-        ORDER BY t.rank LIMIT 1)
-"""
-
-
-def _direct(template: str) -> str:
-    return template.format(
-        project="%(project)s",
-        exclude="%(exclude)s",
-        rank="%(rank)s",
-        statuses="%(statuses)s::bigint[]",
-    )
-
-
-_BOTTOM_SQL = _direct(_BOTTOM)
-
-# The move's inputs, from its parameters %(ticket)s, %(anchor)s (the neighbour whose rank bounds
-# the gap) and %(status)s (the target status key, NULL: the ticket's own status). The statuses of
-# the target column are the ones mapped to the target status's column, else the status alone
-# (what ColumnLayout.column_statuses answers).
-_MOVED_PROJECT = "(SELECT m.project_id FROM tickets_ticket m WHERE m.id = %(ticket)s)"
-_ANCHOR_RANK = "(SELECT a.rank FROM tickets_ticket a WHERE a.id = %(anchor)s)"
-_TARGET_STATUSES = """(
-    SELECT coalesce(
-        (SELECT array_agg(o.status_id) FROM tickets_columnstatus c
-         JOIN tickets_columnstatus o ON o.column_id = c.column_id AND o.project_id = c.project_id
-         WHERE c.project_id = g.project_id AND c.status_id = g.status_id),
-        ARRAY[g.status_id])
-    FROM (SELECT m.project_id, coalesce(
-                     (SELECT s.id FROM tickets_status s WHERE s.key = %(status)s), m.status_id)
-          FROM tickets_ticket m WHERE m.id = %(ticket)s) AS g (project_id, status_id))"""
-
-
-def _for_move(template: str) -> str:
-    return template.format(
-        project=_MOVED_PROJECT, exclude="%(ticket)s", rank=_ANCHOR_RANK, statuses=_TARGET_STATUSES
-    )
-
-
-# Keyed by (before given, after given); each answers one row:
-#   both: (the id of the ticket following `before` in the column, the project's next rank)
-#   before only: (the project's next rank after it,)   after only: (the one before it,)
-#   neither: (the column's last rank, the project's next rank after that)
-_MOVE_GAP_SQL = {
-    (True, True): _for_move(_NEXT_IN_COLUMN),
-    (True, False): _for_move(_AFTER),
-    (False, True): _for_move(_BEFORE),
-    (False, False): _for_move(_BOTTOM),
-}
-
-
-def queue_move_gap(
-    *, ticket_id: int, status_key: str | None, before_id: int | None, after_id: int | None
-) -> Later:
-    """The read of the gap a move goes into, queued (config.rawsql.later) to run after the
-    statement that locks the moved ticket and its neighbours: it reads their ranks afresh.
-
-    Its row, by case, is described at `_MOVE_GAP_SQL`; the caller checks the neighbours first
-    (a neighbour of another project or column makes the answer meaningless, and it is dropped).
-    """
-    anchor = before_id if before_id is not None else after_id
-    return later(
-        _MOVE_GAP_SQL[before_id is not None, after_id is not None],
-        {"ticket": ticket_id, "anchor": anchor or 0, "status": status_key},
-    )
+# Neighbour reads run on every move and create (why SQL: tickets/sql.py). `rank` has the C
+# collation, so these comparisons and orders are the unique index's own.
 
 
 def _args(project_id: int, exclude_id: int | None, **more: object) -> dict[str, object]:
     # Ticket ids start at 1, so 0 excludes nothing.
     return {"project": project_id, "exclude": exclude_id or 0, **more}
+
+
+def rank_after(project_id: int, rank: str, exclude_id: int) -> str | None:
+    """The project's next rank after `rank` (the ticket `exclude_id` aside)."""
+    row = fetch_one(sql.RANK_AFTER, _args(project_id, exclude_id, rank=rank))
+    return row[0] if row else None
+
+
+def rank_before(project_id: int, rank: str, exclude_id: int) -> str | None:
+    """The project's rank just before `rank` (the ticket `exclude_id` aside)."""
+    row = fetch_one(sql.RANK_BEFORE, _args(project_id, exclude_id, rank=rank))
+    return row[0] if row else None
+
+
+def next_in_column(
+    project_id: int, rank: str, exclude_id: int, status_ids: list[int]
+) -> tuple[int | None, str | None]:
+    """The id of the column's next ticket after `rank`, and the project's next rank after it."""
+    params = _args(project_id, exclude_id, rank=rank, statuses=list(status_ids))
+    row = fetch_one(sql.NEXT_IN_COLUMN, params)
+    return (row[0], row[1]) if row else (None, None)
 
 
 def bottom_of(
@@ -161,7 +71,7 @@ def bottom_of(
     """The gap at the bottom of a column: after its last ticket, before the project's next rank
     (an empty column goes after the project's last rank)."""
     project_id = project if isinstance(project, int) else project.pk
-    row = fetch_one(_BOTTOM_SQL, _args(project_id, exclude_id, statuses=list(status_ids)))
+    row = fetch_one(sql.BOTTOM, _args(project_id, exclude_id, statuses=list(status_ids)))
     assert row is not None  # one branch of the UNION always answers
     return row[0], row[1]
 
@@ -244,6 +154,7 @@ def rebalance_project(
         from notifications.services import record_board_event
 
         record_board_event(
+            actor=None,
             project_id=project_id,
             type="board.reranked",
             data={"bucket": new_bucket, "tickets": done},
@@ -303,6 +214,7 @@ def import_ranks(project_id: int, positions: dict[int, int]) -> int:
         from notifications.services import record_board_event
 
         record_board_event(
+            actor=None,
             project_id=project_id,
             type="board.reranked",
             data={"bucket": new_bucket, "tickets": len(rows)},

@@ -1,6 +1,6 @@
-"""Writes for tickets: create, update, archive, assign, escalate, bulk; and the pieces the other
-ticket services share (status rules, the column layout, WIP, events). Moves are in
-`tickets.services.moves`, the conversation, watchers and attachments in
+"""Writes for tickets: create, update, archive, assign, escalate, acknowledge. A status change
+goes through `tickets.services.moves` whichever door it came through; bulk actions are in
+`tickets.services.bulk`, the conversation, watchers and attachments in
 `tickets.services.conversation`.
 
 Every function: keyword-only arguments, an explicit actor, one transaction that locks what it
@@ -11,158 +11,22 @@ event rows; side effects run on commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
 from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound
-from config.rawsql import Later, ModelColumns, fetch_one, later
 from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets.audit import record_audit
-from tickets.models import (
-    Priority,
-    Project,
-    Role,
-    Status,
-    StatusCategory,
-    Ticket,
-    User,
-    Watcher,
-)
+from tickets.models import Priority, Project, Role, Status, Ticket, User, Watcher
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
-from tickets.selectors import (
-    get_visible_ticket,
-    status_counts,
-)
-from tickets.services.ranks import (
-    bottom_of,
-    hold_rank_space,
-    rank_for_gap,
-)
-
-
-class InvalidTransition(DomainError):
-    code = "invalid_transition"
-    default_message = "The workflow does not allow this status change."
-
-
-class StalePosition(DomainError):
-    code = "stale_position"
-    default_message = "The neighbours you gave are no longer next to each other; reload and retry."
-
-
-class WipLimitExceeded(DomainError):
-    code = "wip_limit_exceeded"
-    default_message = "The target column is at its WIP limit."
-
-
-# --- shared pieces ------------------------------------------------------------------------------
-
-
-def ticket_event_data(ticket: Ticket) -> dict[str, Any]:
-    """The small, safe board-event payload of a ticket (no description, no conversation)."""
-    return {
-        "id": ticket.pk,
-        "key": f"{ticket.project.key}-{ticket.number}",
-        "title": ticket.title,
-        "status": ticket.status.key,
-        "status_category": ticket.status.category,
-        "rank": ticket.rank,
-        "priority": ticket.priority,
-        "category": ticket.category,
-        "assignee": ticket.assignee.username if ticket.assignee_id and ticket.assignee else None,
-        "is_archived": ticket.is_archived,
-        "escalation_level": ticket.escalation_level,
-        "updated_at": ticket.updated_at.isoformat().replace("+00:00", "Z")
-        if ticket.updated_at
-        else None,
-    }
-
-
-def check_transition(project: Project, old: Status, new: Status) -> None:
-    """Raise InvalidTransition unless the project's workflow allows old -> new."""
-    if old.pk == new.pk:
-        return
-    allowed = (project.workflow or {}).get(old.key)
-    if allowed is not None and new.key not in allowed:
-        raise InvalidTransition(
-            f"{old.name} can only move to: {', '.join(allowed) or 'nothing'}.",
-            details={"from": old.key, "to": new.key, "allowed": allowed},
-        )
-
-
-def apply_status(ticket: Ticket, new: Status, *, now: Any) -> list[str]:
-    """Set the status and the lifecycle times it implies; returns the fields changed."""
-    old = ticket.status
-    if old.pk == new.pk:
-        return []
-    ticket.status = new
-    fields = ["status"]
-    entering_done = new.category == StatusCategory.DONE and old.category != StatusCategory.DONE
-    leaving_done = old.category == StatusCategory.DONE and new.category != StatusCategory.DONE
-    if entering_done:
-        ticket.resolved_at = now
-        fields.append("resolved_at")
-    if new.key == "closed":
-        ticket.closed_at = now
-        fields.append("closed_at")
-    if leaving_done:
-        ticket.reopened_count += 1
-        ticket.resolved_at = None
-        ticket.closed_at = None
-        fields += ["reopened_count", "resolved_at", "closed_at"]
-    return list(dict.fromkeys(fields))
-
-
-@dataclass(frozen=True)
-class WipLimit:
-    name: str
-    max_limit: int
-
-
-@dataclass(frozen=True)
-class ColumnLayout:
-    """Which column shows which status in a project, and the enforced WIP limits (one query)."""
-
-    column_of: dict[int, int]
-    statuses_of: dict[int, list[int]]
-    enforced: dict[int, WipLimit]
-
-    # (status, column, column name, enforce_wip, max_limit) for every mapped status.
-    SQL = """
-        SELECT coalesce(json_agg(json_build_array(
-                   cs.status_id, cs.column_id, c.name, c.enforce_wip, c.max_limit)), '[]')
-        FROM tickets_columnstatus cs JOIN tickets_boardcolumn c ON c.id = cs.column_id
-        WHERE cs.project_id = {project}
-    """
-
-    @classmethod
-    def of(cls, project: Project | int) -> ColumnLayout:
-        project_id = project if isinstance(project, int) else project.pk
-        row = fetch_one(cls.SQL.format(project="%s"), [project_id])
-        return cls.from_rows(row[0] if row else [])
-
-    @classmethod
-    def from_rows(cls, rows: list[list[Any]]) -> ColumnLayout:
-        """From the SQL's rows (psycopg parses `json`, unlike `jsonb`, into lists)."""
-        column_of: dict[int, int] = {}
-        statuses_of: dict[int, list[int]] = {}
-        enforced: dict[int, WipLimit] = {}
-        for status_id, column_id, name, enforce_wip, max_limit in rows:
-            column_of[status_id] = column_id
-            statuses_of.setdefault(column_id, []).append(status_id)
-            if enforce_wip and max_limit is not None:
-                enforced[column_id] = WipLimit(name, max_limit)
-        return cls(column_of, statuses_of, enforced)
-
-    def column_statuses(self, status: Status) -> tuple[int | None, list[int]]:
-        """The column id showing a status (None if unmapped) and the statuses that column shows."""
-        column_id = self.column_of.get(status.pk)
-        return column_id, self.statuses_of[column_id] if column_id is not None else [status.pk]
+from tickets.selectors import get_visible_ticket
+from tickets.services.events import notify, ticket_event_data
+from tickets.services.moves import MOVE_ATTEMPTS, move_ticket
+from tickets.services.ranks import bottom_of, hold_rank_space, rank_for_gap
+from tickets.services.workflow import ColumnLayout
 
 
 def refresh_search_vector(ticket_id: int) -> None:
@@ -212,38 +76,6 @@ def _ensure_watching(ticket: Ticket, users: Iterable[User | None]) -> None:
         [Watcher(ticket=ticket, user=u) for u in {u for u in users if u is not None}],
         ignore_conflicts=True,
     )
-
-
-def notify(kind: str, ticket: Ticket, actor: Any, **extra: Any) -> None:
-    """Hand a ticket event to the notification pipeline (in-app, e-mail, webhooks)."""
-    from notifications.dispatch import notify_ticket_event
-
-    notify_ticket_event(kind=kind, ticket=ticket, actor=actor, **extra)
-
-
-# How often a write that chose a rank retries after a concurrent writer took the same one.
-MOVE_ATTEMPTS = 5
-
-_STATUS = ModelColumns(Status, "s")
-_STATUS_BY_KEY_SQL = f"SELECT {_STATUS.select()} FROM tickets_status s WHERE s.key = %s"  # noqa: S608
-
-
-def queue_status_read(key: Any) -> Later | None:
-    """The read of the status of that key, queued (config.rawsql.later); None if no string."""
-    return later(_STATUS_BY_KEY_SQL, [key]) if isinstance(key, str) else None
-
-
-def status_by_key(key: Any, found: Later | None = None) -> Status:
-    """The status of that key (400 if none); `found`: its read, already on its way."""
-    if found is None:
-        found = queue_status_read(key)
-    row = found.one() if found is not None else None
-    status = _STATUS.build(row) if row is not None else None
-    if status is None:
-        raise InvalidInput(
-            f"Unknown status {key!r}.", details={"fields": {"status": ["Unknown status."]}}
-        )
-    return status
 
 
 # --- create / update ----------------------------------------------------------------------------
@@ -318,6 +150,7 @@ def create_ticket(
                 )
                 sla_services.start_ticket_sla(ticket=ticket, now=now)
                 record_board_event(
+                    actor=actor,
                     project_id=project.pk,
                     type="ticket.created",
                     data=ticket_event_data(ticket),
@@ -398,143 +231,94 @@ STAFF_EDITABLE = {
 }
 
 
-def update_ticket(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
-    """Change a ticket's fields; a status change goes through the workflow, an assignee through assign."""
-    for attempt in range(MOVE_ATTEMPTS):
-        try:
-            return _update_ticket_once(actor=actor, ticket_id=ticket_id, changes=changes)
-        except IntegrityError as exc:
-            # A status change re-ranks the ticket at the bottom of its new column; a concurrent
-            # writer may take that gap first. Read it again rather than fail.
-            if "ticket_rank_unique" not in str(exc) or attempt == MOVE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _update_ticket_once(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
+def update_ticket(
+    *,
+    actor: Any,
+    ticket_id: int,
+    changes: dict[str, Any],
+    client_mutation_id: str | None = None,
+) -> Ticket:
+    """Change a ticket's fields. A status change is a move (`move_ticket`: same checks, audit
+    and event as a drag, keeping the ticket's place when its column does not change); an
+    assignee change goes through the assignment rules. All in one transaction."""
     unknown = set(changes) - STAFF_EDITABLE
     if unknown:
         raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    now = timezone.now()
     with transaction.atomic():
-        if "status" in changes:
-            # The rank space before the row lock, as every rank writer does (no lock cycles).
-            hold_rank_space(get_visible_ticket(actor, ticket_id).project_id)
-        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
-        project = ticket.project
-        role = role_in(actor, project)
-        if not is_staff_role(role) and set(changes) - CUSTOMER_EDITABLE:
+        ticket = get_visible_ticket(actor, ticket_id)
+        if not is_staff_role(role_in(actor, ticket.project)) and set(changes) - CUSTOMER_EDITABLE:
             raise Forbidden("Customers can only edit the title and description of their tickets.")
         if ticket.is_archived:
             raise DomainError("Archived tickets cannot be edited.")
-        if "priority" in changes and changes["priority"] not in Priority.values:
-            raise _field_error("priority", f"priority must be one of {', '.join(Priority.values)}.")
-        if "category" in changes and changes["category"] not in project.categories:
-            raise _field_error(
-                "category", f"category must be one of {', '.join(project.categories)}."
+        rest = {k: v for k, v in changes.items() if k != "status"}
+        if "status" in changes and changes["status"] != ticket.status.key:
+            move_ticket(
+                actor=actor,
+                ticket_id=ticket.pk,
+                status_key=changes["status"],
+                client_mutation_id=client_mutation_id,
+                keep_place_in_column=True,
             )
-        if ticket.classification and {"category", "priority"} & set(changes):
-            from tickets.classification.service import record_classification_feedback
+        return _update_fields(actor=actor, ticket_id=ticket.pk, changes=rest)
 
-            record_classification_feedback(ticket=ticket, changes=changes, actor=actor)
-        fields: list[str] = []
-        old = _snapshot(ticket, changes)
-        if "status" in changes:
-            new_status = status_by_key(changes["status"])
-            check_transition(project, ticket.status, new_status)
-            old_status = ticket.status
-            fields += apply_status(ticket, new_status, now=now)
-            if fields:
-                _place_in_status_column(ticket, new_status, old_status)
-                fields.append("rank")
-        if "assignee" in changes:
-            require_role(actor, project, Role.AGENT, "assign tickets")
-            assignee = _member(project, changes["assignee"], minimum=Role.AGENT, field="assignee")
-            if (assignee.pk if assignee else None) != ticket.assignee_id:
-                ticket.assignee = assignee
-                fields.append("assignee")
-                _ensure_watching(ticket, [assignee])
-        for name, value in changes.items():
-            if name in ("status", "assignee"):
-                continue
-            if name == "tags":
-                value = list(dict.fromkeys(value))
-            if getattr(ticket, name) != value:
-                setattr(ticket, name, value)
-                fields.append(name)
-        if not fields:
-            return ticket
-        ticket.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
-        if {"title", "description"} & set(fields):
-            refresh_search_vector(ticket.pk)
-        record_audit(
-            actor=actor,
-            action="ticket.updated",
-            project_id=project.pk,
-            ticket_id=ticket.pk,
-            old={k: v for k, v in old.items() if k in fields},
-            new={k: v for k, v in _snapshot(ticket, changes).items() if k in fields},
-        )
-        if "priority" in fields:
-            sla_services.retarget_ticket_sla(ticket=ticket, now=now)
-        if "status" in fields:
-            sla_services.status_changed(ticket=ticket, old_status=old_status, now=now)
-        record_board_event(
-            project_id=project.pk,
-            type="ticket.updated",
-            data=ticket_event_data(ticket),
-            ticket_id=ticket.pk,
-        )
-        notify("ticket.updated", ticket, actor, changed=sorted(set(fields) - {"rank"}))
-        if "assignee" in fields:
-            notify("ticket.assigned", ticket, actor, reason="")
-        if "status" in fields and ticket.status.category == StatusCategory.DONE:
-            notify("ticket.resolved", ticket, actor)
+
+def _update_fields(*, actor: Any, ticket_id: int, changes: dict[str, Any]) -> Ticket:
+    now = timezone.now()
+    ticket = get_visible_ticket(actor, ticket_id, for_update=True)
+    if not changes:
+        return ticket
+    project = ticket.project
+    if "priority" in changes and changes["priority"] not in Priority.values:
+        raise _field_error("priority", f"priority must be one of {', '.join(Priority.values)}.")
+    if "category" in changes and changes["category"] not in project.categories:
+        raise _field_error("category", f"category must be one of {', '.join(project.categories)}.")
+    if ticket.classification and {"category", "priority"} & set(changes):
+        from tickets.classification.service import record_classification_feedback
+
+        record_classification_feedback(ticket=ticket, changes=changes, actor=actor)
+    fields: list[str] = []
+    old = _snapshot(ticket, changes)
+    if "assignee" in changes:
+        require_role(actor, project, Role.AGENT, "assign tickets")
+        assignee = _member(project, changes["assignee"], minimum=Role.AGENT, field="assignee")
+        if (assignee.pk if assignee else None) != ticket.assignee_id:
+            ticket.assignee = assignee
+            fields.append("assignee")
+            _ensure_watching(ticket, [assignee])
+    for name, value in changes.items():
+        if name == "assignee":
+            continue
+        if name == "tags":
+            value = list(dict.fromkeys(value))
+        if getattr(ticket, name) != value:
+            setattr(ticket, name, value)
+            fields.append(name)
+    if not fields:
+        return ticket
+    ticket.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    if {"title", "description"} & set(fields):
+        refresh_search_vector(ticket.pk)
+    record_audit(
+        actor=actor,
+        action="ticket.updated",
+        project_id=project.pk,
+        ticket_id=ticket.pk,
+        old={k: v for k, v in old.items() if k in fields},
+        new={k: v for k, v in _snapshot(ticket, changes).items() if k in fields},
+    )
+    if "priority" in fields:
+        sla_services.retarget_ticket_sla(ticket=ticket, now=now)
+    record_board_event(
+        project_id=project.pk,
+        type="ticket.updated",
+        data=ticket_event_data(ticket),
+        ticket_id=ticket.pk,
+        actor=actor,
+    )
+    notify("ticket.updated", ticket, actor, changed=sorted(fields))
+    if "assignee" in fields:
+        notify("ticket.assigned", ticket, actor, reason="")
     return ticket
-
-
-def _place_in_status_column(ticket: Ticket, new: Status, old: Status) -> None:
-    """A status change from PATCH/bulk lands at the bottom of the new status's column."""
-    layout = ColumnLayout.of(ticket.project)
-    old_column, _ = layout.column_statuses(old)
-    new_column, status_ids = layout.column_statuses(new)
-    check_wip(ticket, layout, old_column, new_column, status_ids)
-    if old_column is not None and old_column == new_column:
-        return
-    lo, hi = bottom_of(ticket.project, status_ids, exclude_id=ticket.pk)
-    ticket.rank = rank_for_gap(lo, hi, bucket=ticket.project.rank_bucket)
-
-
-def check_wip(
-    ticket: Ticket,
-    layout: ColumnLayout,
-    old_column: int | None,
-    new_column: int | None,
-    status_ids: list[int],
-) -> None:
-    """Refuse entering a full column whose WIP limit is enforced (staying in a column is fine)."""
-    if new_column is None or old_column == new_column or new_column not in layout.enforced:
-        return
-    limit = layout.enforced[new_column]
-    # The ticket is not in the target column yet, so the column's count is everyone else.
-    counts = status_counts(ticket.project_id)
-    count = sum(counts.get(status_id, 0) for status_id in status_ids)
-    if count >= limit.max_limit:
-        raise WipLimitExceeded(
-            f"{limit.name} already holds {count} of at most {limit.max_limit} tickets.",
-            details={"column": new_column, "count": count, "max_limit": limit.max_limit},
-        )
-
-
-def write_columns(ticket: Ticket, fields: list[str]) -> None:
-    """UPDATE exactly these fields of the one ticket row (what `save(update_fields=...)` writes,
-    without compiling it; no signals are connected to Ticket)."""
-    meta = Ticket._meta
-    columns = [f for name in dict.fromkeys(fields) if isinstance(f := meta.get_field(name), Field)]
-    assignments = ", ".join(f'"{f.column}" = %s' for f in columns)
-    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in columns]
-    sql = f"UPDATE tickets_ticket SET {assignments} WHERE id = %s"  # noqa: S608 - model columns
-    later(sql, [*values, ticket.pk])
 
 
 # --- archive, assign, escalate ------------------------------------------------------------------
@@ -559,6 +343,7 @@ def archive_ticket(*, actor: Any, ticket_id: int) -> Ticket:
         )
         sla_services.ticket_archived(ticket=ticket, now=timezone.now())
         record_board_event(
+            actor=actor,
             project_id=ticket.project_id,
             type="ticket.archived",
             data={"id": ticket.pk, "key": ticket.key},
@@ -589,6 +374,7 @@ def assign_ticket(*, actor: Any, ticket_id: int, assignee: User | None, reason: 
             new={"assignee": assignee.username if assignee else None, "reason": reason},
         )
         record_board_event(
+            actor=actor,
             project_id=project.pk,
             type="ticket.updated",
             data=ticket_event_data(ticket),
@@ -618,59 +404,3 @@ def acknowledge_ticket(*, actor: Any, ticket_id: int) -> Ticket:
         sla_services.acknowledge(ticket=ticket, actor=actor, now=timezone.now())
     ticket.refresh_from_db()
     return ticket
-
-
-# --- bulk ---------------------------------------------------------------------------------------
-
-BULK_ACTIONS = ("assign", "set_status", "set_priority", "archive")
-BULK_MAX = 500
-
-
-def bulk_update(*, actor: Any, ids: Sequence[Any], action: str, value: Any) -> list[dict[str, Any]]:
-    """Apply one action to many tickets; each in its own transaction, so one failure sinks only itself."""
-    if action not in BULK_ACTIONS:
-        raise InvalidInput(f"action must be one of {', '.join(BULK_ACTIONS)}.")
-    if not isinstance(ids, list) or not ids:
-        raise InvalidInput("ids must be a non-empty list of ticket ids.")
-    if len(ids) > BULK_MAX:
-        raise InvalidInput(f"At most {BULK_MAX} tickets per bulk request.")
-    assignee: User | None = None
-    if action == "assign" and value is not None:
-        assignee = (
-            User.objects.filter(username=value, is_active=True).first()
-            if isinstance(value, str)
-            else None
-        )
-        if assignee is None:
-            raise InvalidInput(f"Unknown user {value!r}.")
-    results: list[dict[str, Any]] = []
-    for raw in dict.fromkeys(ids):
-        try:
-            ticket_id = int(raw)
-        except (TypeError, ValueError):
-            results.append(
-                {
-                    "id": raw,
-                    "ok": False,
-                    "error": {"code": "validation_error", "message": "Not a ticket id."},
-                }
-            )
-            continue
-        try:
-            ticket = get_visible_ticket(actor, ticket_id)
-            if not has_role(actor, ticket.project, Role.LEAD):
-                raise Forbidden("Bulk actions are for leads, managers and admins.")
-            if action == "assign":
-                assign_ticket(actor=actor, ticket_id=ticket_id, assignee=assignee, reason="bulk")
-            elif action == "set_status":
-                update_ticket(actor=actor, ticket_id=ticket_id, changes={"status": value})
-            elif action == "set_priority":
-                update_ticket(actor=actor, ticket_id=ticket_id, changes={"priority": value})
-            else:
-                archive_ticket(actor=actor, ticket_id=ticket_id)
-            results.append({"id": ticket_id, "ok": True, "error": None})
-        except DomainError as exc:
-            results.append(
-                {"id": ticket_id, "ok": False, "error": {"code": exc.code, "message": exc.message}}
-            )
-    return results

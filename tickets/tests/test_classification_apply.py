@@ -18,7 +18,8 @@ from tickets.classification.keywords import classify_by_keywords
 from tickets.classification.report import precision_by_class, precision_by_source
 from tickets.classification.service import apply_classification, classify_new_ticket
 from tickets.models import AuditLog, ClassificationFeedback, Project, Ticket
-from tickets.services.tickets import archive_ticket, ticket_event_data, update_ticket
+from tickets.services.events import ticket_event_data
+from tickets.services.tickets import archive_ticket, update_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import ProgrammingError, connection, transaction
 
 from tests_support.factories import make_ticket
-from tickets.models import AuditLog, Ticket, Watcher
+from tickets.models import AuditLog, ColumnStatus, Ticket, Watcher
 
 pytestmark = pytest.mark.django_db
 
@@ -145,10 +145,17 @@ def test_workflow_lifecycle_times_and_reopen(desk, as_user):
     assert closed["closed_at"] is not None
     refused = api.patch(url, {"status": "in_progress"}, format="json")
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "invalid_transition")
+    closed_column = ColumnStatus.objects.get(project=desk["project"], status__key="closed")
     assert refused.json()["error"]["details"] == {
         "from": "closed",
         "to": "in_progress",
         "allowed": ["open"],
+        "current": {
+            "status": "closed",
+            "column": closed_column.column_id,
+            "before": None,
+            "after": None,
+        },
     }
     reopened = api.patch(url, {"status": "open"}, format="json").json()
     assert (reopened["resolved_at"], reopened["closed_at"]) == (None, None)

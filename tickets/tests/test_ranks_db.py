@@ -14,7 +14,6 @@ from django.db import connection, connections
 from config.api import DomainError
 from notifications.models import BoardEvent
 from tests_support.factories import make_project, make_ticket, make_user
-from tests_support.wire import begins, round_trips, wire_trace
 from tickets import ranking
 from tickets.models import Project, Ticket
 from tickets.services.moves import move_ticket
@@ -206,36 +205,3 @@ def test_rebalance_command_and_task(desk):
     desk["project"].refresh_from_db()
     assert desk["project"].rank_bucket == 2
     assert connection.vendor == "postgresql"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_reorder_is_two_round_trips_reads_then_writes_with_the_commit():
-    """The move's reads (context, locks, gap, the people to notify) travel in one flight, its
-    writes (ticket row, audit, board event, outbox) with the COMMIT in a second."""
-    project = make_project("RT")
-    agent = make_user("rt-agent", project=project, role="agent")
-    a, b, c = (make_ticket(project, agent, title=t) for t in "abc")
-    make_ticket(project, agent, title="warm-up")
-    move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
-    assert column_order(project)[:3] == [c.pk, a.pk, b.pk]
-    trace = wire_trace(lambda: move_ticket(actor=agent, ticket_id=a.pk, before_id=b.pk))
-    assert (round_trips(trace), begins(trace)) == (2, 1)
-    assert column_order(project)[:3] == [c.pk, b.pk, a.pk]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_reorder_that_notifies_people_is_still_two_round_trips():
-    """The people are read in the first flight; their notification rows ride with the COMMIT."""
-    from notifications.models import Notification
-
-    project = make_project("RT")
-    agent = make_user("rt-agent", project=project, role="agent")
-    other = make_user("rt-other", project=project, role="agent")
-    a, b, c = (make_ticket(project, agent, title=t, assignee=other) for t in "abc")
-    move_ticket(actor=agent, ticket_id=c.pk, after_id=a.pk)  # statements prepared, caches warm
-    before = set(Notification.objects.values_list("pk", flat=True))
-    trace = wire_trace(lambda: move_ticket(actor=agent, ticket_id=a.pk, after_id=c.pk))
-    assert (round_trips(trace), begins(trace)) == (2, 1)
-    fresh = Notification.objects.exclude(pk__in=before)
-    assert [(n.user_id, n.kind, n.ticket_id) for n in fresh] == [(other.pk, "ticket.moved", a.pk)]
-    assert column_order(project) == [a.pk, c.pk, b.pk]
