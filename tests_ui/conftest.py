@@ -229,3 +229,18 @@ def team(transactional_db: None) -> Team:
     ]
     tickets = [make_ticket(project, ann, title=title) for title in titles]
     return Team(project=project, ann=ann, bob=bob, admin=admin, tickets=tickets)
+
+
+def open_board(new_context: Any, desk: Desk, user: Any, project: str = "DESK") -> Page:
+    """`user`'s browser on the project's board, once its socket says Live."""
+    context = new_context()
+    sign_in_cookie(context, desk, user)
+    page = context.new_page()
+    page.goto(f"/projects/{project}/board")
+    try:
+        expect(page.locator(".connection")).to_have_text(re.compile("Live"), timeout=30_000)
+    except AssertionError as failure:
+        page.screenshot(path=str(ROOT / ".data" / "open-board-failure.png"))
+        body = page.locator("body").inner_text()[:500]
+        raise AssertionError(f"{failure}\nat {page.url}: {body!r}") from None
+    return page

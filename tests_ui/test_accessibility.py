@@ -11,7 +11,12 @@ from playwright.sync_api import Page, expect
 from tests_support.live import ROOT
 from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+# The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+]
 
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 

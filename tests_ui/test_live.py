@@ -6,24 +6,20 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests_ui.board_helpers import card, drag, server_board, ui_board
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, open_board, screenshot
 from tickets.services.moves import move_ticket
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+# The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+]
 
 SECOND = 1000  # the seeds' "under a second", as a Playwright timeout
-
-
-def open_board(new_context: Any, desk: Desk, user: Any) -> Page:
-    context = new_context()
-    sign_in_cookie(context, desk, user)
-    page = context.new_page()
-    page.goto("/projects/DESK/board")
-    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
-    return page
 
 
 def test_two_people_see_each_others_moves_presence_and_indicators(
