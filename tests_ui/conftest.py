@@ -89,7 +89,7 @@ class SocketServer:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, timeout=120)
 
     def stop(self) -> None:
         if self.proc is not None:
