@@ -89,7 +89,11 @@ class SocketServer:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_for_port(self.port, self.proc, timeout=120)
+        try:
+            wait_for_port(self.port, self.proc, timeout=120)
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
 
     def stop(self) -> None:
         if self.proc is not None:
