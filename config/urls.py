@@ -1,10 +1,10 @@
-"""Root URLs: /api/v1/ (the contract), schema and docs, health, admin."""
+"""Root URLs: /api/v1/ (the contract), schema and docs, health, admin; the web UI for the rest."""
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views
+from config import frontend, views
 from config.metrics.views import metrics
 
 handler400 = "config.api.bad_request_view"
@@ -29,4 +29,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # Last: any other path is a client route of the web UI (a deep link works on a full load).
+    re_path(rf"^(?!{frontend.SERVER_PREFIXES}).*$", frontend.app, name="web-ui"),
 ]

@@ -1,0 +1,5 @@
+// The route registry: every page under the signed-in shell. Part-2 features add their routes here.
+import { homeRoute } from "./homeRoute";
+import { boardRoute } from "../features/board/routes";
+
+export const shellChildren = [homeRoute, boardRoute] as const;

@@ -1,0 +1,30 @@
+import { createRouter } from "@tanstack/react-router";
+import { QueryClient } from "@tanstack/react-query";
+import { rootRoute, shellRoute } from "./app/shellRoute";
+import { shellChildren } from "./app/routes";
+import { loginRoute } from "./features/auth/routes";
+import { ApiError } from "./api/errors";
+
+export const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+    },
+  },
+});
+
+const routeTree = rootRoute.addChildren([loginRoute, shellRoute.addChildren([...shellChildren])]);
+
+export const router = createRouter({
+  routeTree,
+  context: { queryClient },
+  defaultPreload: "intent",
+  scrollRestoration: true,
+});
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: typeof router;
+  }
+}
