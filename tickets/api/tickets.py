@@ -52,11 +52,7 @@ from tickets.selectors import (
     visible_ticket,
     visible_tickets,
 )
-<<<<<<< HEAD
-from tickets.services import bulk, conversation, moves
-=======
-from tickets.services import conversation, moves, triage
->>>>>>> i17b
+from tickets.services import bulk, conversation, moves, triage
 from tickets.services import tickets as services
 
 
