@@ -1,4 +1,4 @@
-import { createRouter } from "@tanstack/react-router";
+import { createRouter, parseSearchWith, stringifySearchWith } from "@tanstack/react-router";
 import { QueryClient } from "@tanstack/react-query";
 import { rootRoute, shellRoute } from "./app/shellRoute";
 import { shellChildren } from "./app/routes";
@@ -21,7 +21,15 @@ export const router = createRouter({
   context: { queryClient },
   defaultPreload: "intent",
   scrollRestoration: true,
+  // Query parameters stay plain strings (`?status=new,open&q=42`): the queue's URL is the API's
+  // query string, so nothing is JSON-encoded or decoded (ADR 0015).
+  parseSearch: parseSearchWith(keepString),
+  stringifySearch: stringifySearchWith(JSON.stringify),
 });
+
+function keepString(): never {
+  throw new Error("search values stay strings");
+}
 
 declare module "@tanstack/react-router" {
   interface Register {
