@@ -24,8 +24,10 @@ export const router = createRouter({
   // Query parameters stay plain strings (`?status=new,open&q=42`): the queue's URL is the API's
   // query string, so nothing is JSON-encoded or decoded (ADR 0015).
   parseSearch: parseSearchWith(keepString),
-  stringifySearch: stringifySearchWith(JSON.stringify),
+  stringifySearch: (search) => plainSearch(search).replace(/%2C/gi, ","),
 });
+
+const plainSearch = stringifySearchWith(JSON.stringify);
 
 function keepString(): never {
   throw new Error("search values stay strings");

@@ -77,10 +77,7 @@ export function QueueTable(props: Props) {
                     type="checkbox"
                     aria-label={`Select ${t.key}`}
                     checked={selected.has(t.id)}
-                    onClick={(e: MouseEvent<HTMLInputElement>) => {
-                      e.preventDefault();
-                      props.onSelect(t.id, e.shiftKey);
-                    }}
+                    onClick={(e: MouseEvent<HTMLInputElement>) => props.onSelect(t.id, e.shiftKey)}
                     onChange={() => undefined}
                   />
                   <a
