@@ -143,7 +143,7 @@ function TextFilter(props: {
         type={type}
         defaultValue={value}
         placeholder={hint}
-        size={type === "text" ? 10 : undefined}
+        size={type === "text" ? (hint ? 18 : 10) : undefined}
         onBlur={(e) => commit(e.target.value)}
         onChange={(e) => type === "date" && commit(e.target.value)}
         onKeyDown={(e) => e.key === "Enter" && commit(e.currentTarget.value)}
