@@ -21,9 +21,8 @@ def open_queue(new_context: Any, desk: Desk, user: Any, path: str = "/tickets") 
     sign_in_cookie(context, desk, user)
     page = context.new_page()
     page.goto(path)
-    expect(
-        page.get_by_role("table", name="Tickets").or_(page.get_by_text("No tickets match"))
-    ).to_be_visible()
+    shown = page.get_by_role("table", name="Tickets").or_(page.get_by_text("No tickets match"))
+    expect(shown.or_(page.get_by_text("Could not load tickets"))).to_be_visible()
     return page
 
 

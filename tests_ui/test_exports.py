@@ -91,7 +91,7 @@ def test_the_exports_page_lists_jobs_with_pages_and_links(
     assert serious_violations(page) == []
 
 
-def test_exports_page_screenshot_and_axe_with_a_running_and_a_failed_job(
+def test_the_exports_page_says_why_a_job_failed_and_passes_axe(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
     page = open_queue(new_context, desk, team.ann)

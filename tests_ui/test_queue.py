@@ -219,3 +219,15 @@ def test_the_queue_has_no_serious_accessibility_violations(
     assert serious_violations(page) == []
     if not dark:
         screenshot(page, "queue")
+
+
+def test_a_refused_filter_says_why_and_offers_retry_and_clear(
+    desk: Desk, team: Team, new_context: Any
+) -> None:
+    page = open_queue(new_context, desk, team.ann, "/tickets?created_after=last-tuesday")
+    alert = page.get_by_role("alert").filter(has_text="Could not load tickets")
+    expect(alert).to_contain_text("created_after")
+    expect(alert.get_by_role("button", name="Retry")).to_be_visible()
+    page.get_by_role("button", name="Clear filters").click()
+    expect(page).to_have_url(re.compile(r"/tickets$"))
+    expect_keys(page, NEWEST_FIRST)

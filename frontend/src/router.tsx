@@ -16,22 +16,21 @@ export const queryClient = new QueryClient({
 
 const routeTree = rootRoute.addChildren([loginRoute, shellRoute.addChildren([...shellChildren])]);
 
+// Query parameters stay plain strings (`?status=new,open&q=42`): the queue's URL is the API's
+// query string, so nothing is JSON-encoded or decoded, and commas stay readable (ADR 0015).
+function keepString(): never {
+  throw new Error("search values stay strings");
+}
+const plainSearch = stringifySearchWith(JSON.stringify);
+
 export const router = createRouter({
   routeTree,
   context: { queryClient },
   defaultPreload: "intent",
   scrollRestoration: true,
-  // Query parameters stay plain strings (`?status=new,open&q=42`): the queue's URL is the API's
-  // query string, so nothing is JSON-encoded or decoded (ADR 0015).
   parseSearch: parseSearchWith(keepString),
   stringifySearch: (search) => plainSearch(search).replace(/%2C/gi, ","),
 });
-
-const plainSearch = stringifySearchWith(JSON.stringify);
-
-function keepString(): never {
-  throw new Error("search values stay strings");
-}
 
 declare module "@tanstack/react-router" {
   interface Register {

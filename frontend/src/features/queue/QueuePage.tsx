@@ -124,10 +124,17 @@ export function QueuePage({ search }: { search: QueueSearch }) {
           Loading tickets…
         </p>
       ) : tickets.isError ? (
-        <ErrorPanel
-          message={`Could not load tickets: ${messageOf(tickets.error)}`}
-          onRetry={() => void tickets.refetch()}
-        />
+        <>
+          <ErrorPanel
+            message={`Could not load tickets: ${messageOf(tickets.error)}`}
+            onRetry={() => void tickets.refetch()}
+          />
+          {hasFilters(search) && (
+            <button type="button" onClick={() => go(clearFilters(search))}>
+              Clear filters
+            </button>
+          )}
+        </>
       ) : rows.length === 0 ? (
         <div className="empty-page">
           <p>No tickets match these filters</p>
