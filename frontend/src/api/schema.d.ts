@@ -38,6 +38,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/csrf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Set the CSRF cookie
+         * @description `GET` sets the `csrftoken` cookie the browser echoes as `X-CSRFToken`.
+         */
+        get: operations["auth_csrf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with the session cookie (send X-CSRFToken from GET auth/csrf/)
+         * @description `POST` signs in with the session cookie; `DELETE` signs out.
+         */
+        post: operations["auth_session_create"];
+        /**
+         * Sign out
+         * @description `POST` signs in with the session cookie; `DELETE` signs out.
+         */
+        delete: operations["auth_session_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token/": {
         parameters: {
             query?: never;
@@ -48,7 +92,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description `POST {username, password}` -> `{"token"}`. */
-        post: operations["v1_auth_token_create"];
+        post: operations["auth_token_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1022,6 +1066,10 @@ export interface components {
             enforce_wip?: boolean;
             is_collapsed?: boolean;
         };
+        CredentialsRequest: {
+            username: string;
+            password: string;
+        };
         /**
          * @description * `ticket.created` - ticket.created
          *     * `ticket.updated` - ticket.updated
@@ -1261,6 +1309,7 @@ export interface components {
             before_id?: number | null;
             /** Format: int64 */
             after_id?: number | null;
+            client_mutation_id?: string | null;
         };
         PatchedProjectUpdateRequest: {
             name?: string;
@@ -1312,6 +1361,7 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            client_mutation_id?: string | null;
         };
         PatchedUserUpdateRequest: {
             email?: string;
@@ -1550,10 +1600,6 @@ export interface components {
             sla: components["schemas"]["SlaObject"];
             events: components["schemas"]["SlaEvent"][];
         };
-        TokenRequestRequest: {
-            username: string;
-            password: string;
-        };
         TokenResponse: {
             token: string;
         };
@@ -1782,7 +1828,25 @@ export interface operations {
             };
         };
     };
-    v1_auth_token_create: {
+    auth_csrf_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The csrftoken cookie is set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auth_session_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -1791,9 +1855,52 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TokenRequestRequest"];
-                "multipart/form-data": components["schemas"]["TokenRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestRequest"];
+                "application/json": components["schemas"]["CredentialsRequest"];
+                "multipart/form-data": components["schemas"]["CredentialsRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["CredentialsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    auth_session_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (also when not signed in). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auth_token_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CredentialsRequest"];
+                "multipart/form-data": components["schemas"]["CredentialsRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["CredentialsRequest"];
             };
         };
         responses: {
