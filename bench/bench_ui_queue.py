@@ -53,12 +53,12 @@ def seed(n: int) -> tuple[float | None, Any]:
     return time.monotonic() - started, agent
 
 
-def merge_results(key: str, figures: dict[str, object]) -> Path:
+def merge_results(key: str, figures: dict[str, Any]) -> Path:
+    """Put `figures` under `figures.<key>` of bench/results/ui.json, keeping every other key."""
     path = RESULTS / "ui.json"
-    data: dict[str, Any] = (
-        json.loads(path.read_text()) if path.exists() else {"benchmark": "ui", "targets": {}}
-    )
-    data.setdefault("targets", {})[key] = {
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    data.setdefault("benchmark", "ui")
+    data.setdefault("figures", {})[key] = {
         **figures,
         "measured_at": datetime.now(UTC).isoformat(),
         "load_average": os.getloadavg(),
