@@ -116,7 +116,10 @@ def main() -> None:
     http = httpx.Client(base_url=server.base, cookies={settings.SESSION_COOKIE_NAME: cookie})
     expected = {}
     for query in QUERIES:
-        body = http.get(f"/api/v1/tickets/?page_size=50&{query}", timeout=120).json()
+        response = http.get(f"/api/v1/tickets/?page_size=50&{query}", timeout=120)
+        if response.status_code != 200:
+            raise SystemExit(f"{query}: {response.status_code} {response.text[:500]}")
+        body = response.json()
         expected[query] = body["results"][0]["key"] if body["results"] else None
     from playwright.sync_api import sync_playwright
 
