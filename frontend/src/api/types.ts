@@ -102,3 +102,56 @@ export interface MoveBody {
   after_id: number | null;
   client_mutation_id: string;
 }
+
+/** A queue row: the list's ticket with the fields the table shows. */
+export interface TicketRow extends Ticket {
+  status_color?: string;
+  requester: string | null;
+  created_at: string;
+  updated_at: string;
+  first_response_at: string | null;
+}
+
+export interface BulkResult {
+  id: number | string;
+  ok: boolean;
+  error: { code: string; message: string } | null;
+}
+
+export type BulkAction = "assign" | "set_status" | "set_priority" | "archive";
+
+export interface SavedView {
+  id: number;
+  name: string;
+  project: string | null;
+  query: Record<string, unknown>;
+  query_string: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ExportStatus = "pending" | "running" | "succeeded" | "failed" | "expired";
+
+export interface ExportJob {
+  id: number;
+  project: string;
+  status: ExportStatus;
+  format: "csv" | "jsonl";
+  filters: Record<string, unknown>;
+  rows_done: number;
+  rows_total: number | null;
+  file_size: number | null;
+  download_url: string | null;
+  expires_at: string | null;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface ExportProgress {
+  type: "export.progress";
+  id: number;
+  rows_done: number;
+  rows_total: number | null;
+  status: ExportStatus;
+}

@@ -17,4 +17,6 @@ export const NAV: NavItem[] = [
     href: (project) => (project ? `/projects/${project}/board` : null),
     visible: isStaff,
   },
+  { label: "Tickets", href: () => "/tickets", visible: isStaff },
+  { label: "Exports", href: () => "/exports", visible: isStaff },
 ];
