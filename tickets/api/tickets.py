@@ -3,7 +3,7 @@ audit, attachments, bulk and stats."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from config.api import NotFound
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
+from tickets.api.dashboard import created_per_day
 from tickets.api.projects import page_of_tickets
 from tickets.api.serializers import (
     AssignSerializer,
@@ -31,6 +32,7 @@ from tickets.api.serializers import (
     BulkSerializer,
     MessageSerializer,
     MoveSerializer,
+    MyWatchSerializer,
     ReasonSerializer,
     TicketCreateSerializer,
     TicketSerializer,
@@ -40,7 +42,7 @@ from tickets.api.serializers import (
     WatchSerializer,
 )
 from tickets.filters import apply_ticket_filters, order_tickets, parse_ticket_filters
-from tickets.models import AuditLog, Priority, Role, StatusCategory, Ticket
+from tickets.models import AuditLog, Priority, Role, StatusCategory, Ticket, User
 from tickets.permissions import require_role
 from tickets.selectors import (
     get_visible_project,
@@ -50,7 +52,7 @@ from tickets.selectors import (
     visible_ticket,
     visible_tickets,
 )
-from tickets.services import bulk, conversation, moves
+from tickets.services import bulk, conversation, moves, triage
 from tickets.services import tickets as services
 
 
@@ -77,7 +79,13 @@ class TicketListView(GenericAPIView[Ticket]):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         project = get_visible_project(request.user, fields.pop("project"))
-        ticket = services.create_ticket(actor=request.user, project=project, **fields)
+        triage_data = fields.pop("triage", None)
+        if triage_data is not None:
+            ticket = triage.create_ticket_with_triage(
+                actor=request.user, project=project, triage=triage_data, **fields
+            )
+        else:
+            ticket = services.create_ticket(actor=request.user, project=project, **fields)
         response = _detail(request, ticket.pk)
         response.status_code = http.HTTP_201_CREATED
         return response
@@ -183,6 +191,19 @@ class MessageListView(GenericAPIView[Any]):
 
 class WatchView(GenericAPIView[Any]):
     serializer_class = WatchSerializer
+
+    @extend_schema(responses=MyWatchSerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        """Whether the caller watches the ticket, and on which channels."""
+        ticket = get_visible_ticket(request.user, ticket_id)
+        watcher = ticket.watchers.filter(user=cast(User, request.user)).first()
+        return Response(
+            {
+                "watching": watcher is not None,
+                "notify_in_app": bool(watcher and watcher.notify_in_app),
+                "notify_email": bool(watcher and watcher.notify_email),
+            }
+        )
 
     @extend_schema(responses=WatcherSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
@@ -325,12 +346,20 @@ class BulkView(GenericAPIView[Ticket]):
 class StatsView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
+    @extend_schema(
+        description="Every ticket-list filter applies (`project`, `created_after`, "
+        "`created_before`, `priority`, ...); `created_per_day` spans the range, zero-filled."
+    )
     def get(self, request: Request) -> Response:
-        qs = visible_tickets(request.user).filter(is_archived=False)
-        key = request.query_params.get("project")
-        if key:
-            qs = qs.filter(project=get_visible_project(request.user, key))
-        return Response(ticket_stats(qs))
+        filters = parse_ticket_filters(request.query_params)
+        if filters.project:
+            get_visible_project(request.user, filters.project)
+        qs = apply_ticket_filters(visible_tickets(request.user), filters, user=request.user)
+        stats = ticket_stats(qs)
+        stats["created_per_day"] = created_per_day(
+            qs, after=filters.created_after, before=filters.created_before
+        )
+        return Response(stats)
 
 
 def ticket_stats(qs: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import classify, people, projects, signin, tickets
+from tickets.api import actions, assignees, classify, lookup, people, projects, signin, tickets
 
 urlpatterns = [
     path("auth/token/", signin.TokenView.as_view(), name="auth-token"),
@@ -16,6 +16,11 @@ urlpatterns = [
         "projects/<str:key>/members/<str:username>/",
         projects.MemberDetailView.as_view(),
         name="member-detail",
+    ),
+    path(
+        "projects/<str:key>/assignees/",
+        assignees.AssigneeListView.as_view(),
+        name="assignee-list",
     ),
     path("projects/<str:key>/columns/", projects.ColumnListView.as_view(), name="column-list"),
     path(
@@ -39,6 +44,7 @@ urlpatterns = [
     path("tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
     path("tickets/bulk/", tickets.BulkView.as_view(), name="ticket-bulk"),
     path("tickets/classify/", classify.ClassifyView.as_view(), name="ticket-classify"),
+    path("tickets/by-key/<str:key>/", lookup.TicketByKeyView.as_view(), name="ticket-by-key"),
     path("tickets/<int:ticket_id>/", tickets.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/move/", tickets.MoveView.as_view(), name="ticket-move"),
     path("tickets/<int:ticket_id>/assign/", tickets.AssignView.as_view(), name="ticket-assign"),
@@ -50,6 +56,8 @@ urlpatterns = [
         tickets.AcknowledgeView.as_view(),
         name="ticket-acknowledge",
     ),
+    path("tickets/<int:ticket_id>/resolve/", actions.ResolveView.as_view(), name="ticket-resolve"),
+    path("tickets/<int:ticket_id>/reopen/", actions.ReopenView.as_view(), name="ticket-reopen"),
     path(
         "tickets/<int:ticket_id>/messages/",
         tickets.MessageListView.as_view(),
