@@ -13,7 +13,8 @@ from tickets.audit import record_audit
 from tickets.models import Role, StatusCategory, Ticket
 from tickets.permissions import require_role
 from tickets.selectors import get_visible_ticket
-from tickets.services.tickets import status_by_key, update_ticket
+from tickets.services.tickets import update_ticket
+from tickets.services.workflow import status_by_key
 
 SUMMARY_MAX = 20_000
 
