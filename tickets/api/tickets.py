@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import NotFound
+from config.api import InvalidInput, NotFound
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
 from tickets.api.dashboard import created_per_day
@@ -266,14 +266,35 @@ class AttachmentListView(GenericAPIView[Any]):
 ATTACHMENT_SALT = "helpline.attachment"
 
 
+# Types a browser may show in place (`?inline=true`): never HTML or SVG, which could run script.
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+INLINE_CSP = (
+    "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'"
+)
+
+
+def _inline_param(request: Request) -> bool:
+    raw = (request.query_params.get("inline") or "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise InvalidInput("inline must be true or false.")
+    return raw in ("true", "1")
+
+
 class AttachmentDownloadView(GenericAPIView[Any]):
-    """302 to an expiring signed URL: S3 presigned, or a Django-signed URL served below."""
+    """302 to an expiring signed URL: S3 presigned, or a Django-signed URL served below.
+    `?inline=true`: images and PDFs are served to be shown in place (a preview)."""
 
     serializer_class = AttachmentSerializer
 
+    @extend_schema(
+        parameters=[OpenApiParameter("inline", bool, description="Show images and PDFs in place")],
+        responses={302: None},
+    )
     def get(self, request: Request, attachment_id: int) -> HttpResponseRedirect:
         from django.conf import settings
 
+        inline = _inline_param(request)
         attachment = (
             visible_attachments(request.user)
             .select_related("ticket")
@@ -283,16 +304,20 @@ class AttachmentDownloadView(GenericAPIView[Any]):
         if attachment is None:
             raise NotFound("No such attachment.")
         conversation.record_attachment_view(actor=request.user, attachment=attachment)
+        inline = inline and attachment.content_type in INLINE_TYPES
+        disposition = "inline" if inline else "attachment"
         if settings.AWS_STORAGE_BUCKET_NAME:
+            parameters = {
+                "ResponseContentDisposition": f'{disposition}; filename="{attachment.filename}"'
+            }
+            if inline:
+                parameters["ResponseContentType"] = attachment.content_type
             url = default_storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
-                attachment.file.name,
-                parameters={
-                    "ResponseContentDisposition": f'attachment; filename="{attachment.filename}"'
-                },
-                expire=settings.SIGNED_URL_SECONDS,
+                attachment.file.name, parameters=parameters, expire=settings.SIGNED_URL_SECONDS
             )
         else:
-            token = signing.dumps({"a": attachment.pk}, salt=ATTACHMENT_SALT)
+            claims = {"a": attachment.pk, **({"i": 1} if inline else {})}
+            token = signing.dumps(claims, salt=ATTACHMENT_SALT)
             url = request.build_absolute_uri(reverse("attachment-file", args=[token]))
         return HttpResponseRedirect(url)
 
@@ -318,13 +343,18 @@ class SignedAttachmentFileView(GenericAPIView[Any]):
         attachment = Attachment.objects.filter(pk=payload.get("a")).first()
         if attachment is None:
             raise NotFound("No such attachment.")
+        inline = payload.get("i") == 1 and attachment.content_type in INLINE_TYPES
         response = FileResponse(
             attachment.file.open("rb"),
-            as_attachment=True,
+            as_attachment=not inline,
             filename=attachment.filename,
             content_type=attachment.content_type,
         )
         response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        if inline:
+            response["Content-Security-Policy"] = INLINE_CSP
+            response["X-Frame-Options"] = "SAMEORIGIN"
         return response
 
 
