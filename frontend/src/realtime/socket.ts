@@ -29,8 +29,9 @@ export interface BoardSocketOptions {
   getSeq(): number;
   /** Apply one event whose seq is exactly getSeq() + 1; the handler advances the cache's seq. */
   apply(event: BoardEvent): void;
-  /** Reload the board (resync_required); resolves once the cache holds the fresh board. */
-  resync(): Promise<void>;
+  /** Reload the board (resync_required, whose `seq` the fresh state is at); resolves once the cache
+   *  holds the fresh board. */
+  resync(seq?: number): Promise<void>;
   onState(state: ConnectionState): void;
   onPresence?(users: Person[]): void;
   onIndicator?(indicator: Indicator): void;
@@ -186,7 +187,7 @@ export class BoardSocket {
         this.options.onIndicator?.(message as unknown as Indicator);
         return;
       case "resync_required":
-        this.runResync();
+        this.runResync(seq ?? undefined);
         return;
       case "heartbeat":
         if (seq !== null && seq > this.options.getSeq()) this.armGapCheck(seq);
@@ -224,10 +225,10 @@ export class BoardSocket {
     }, this.options.gapGraceMs ?? 1000);
   }
 
-  private runResync(): void {
+  private runResync(seq?: number): void {
     this.setState("reconnecting");
     this.busy = this.options
-      .resync()
+      .resync(seq)
       .catch(() => undefined)
       .then(() => {
         this.busy = null;
