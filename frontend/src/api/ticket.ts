@@ -8,6 +8,7 @@ import type {
   Attachment,
   AuditRow,
   Message,
+  NewTicket,
   ProjectDetail,
   SlaTimeline,
   TicketDetail,
@@ -137,3 +138,7 @@ export const ticketWrites = {
     request<unknown>("POST", `${T(id)}/watch/`, channels),
   unwatch: (id: number) => request<void>("DELETE", `${T(id)}/watch/`),
 };
+
+export function createTicket(body: NewTicket): Promise<TicketDetail> {
+  return request<TicketDetail>("POST", "/api/v1/tickets/", body);
+}

@@ -7,6 +7,7 @@ import { messageOf } from "../api/errors";
 import { showToast } from "../ui/toast";
 import { NAV } from "./nav";
 import { ConnectionStatus } from "./ConnectionStatus";
+import { NewTicketButton } from "../features/create/NewTicketButton";
 import type { Me } from "../api/types";
 
 export function Shell() {
@@ -41,6 +42,9 @@ export function Shell() {
         </nav>
         <ProjectSwitcher me={me} current={params.key ?? null} />
         <div className="topbar-end">
+          {(me.is_superuser || me.memberships.some((m) => m.role !== "customer")) && (
+            <NewTicketButton />
+          )}
           <ConnectionStatus />
           <UserMenu me={me} />
         </div>
