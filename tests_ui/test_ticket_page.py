@@ -5,8 +5,8 @@ reopen, attachments, the SLA badge over time, not found, phone width, and an axe
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -137,10 +137,10 @@ def test_status_changes_only_through_allowed_transitions(
 
 
 def test_assign_shows_each_agents_open_load(desk: Desk, team: Team, new_context: Any) -> None:
-    from tickets.services.tickets import update_ticket
+    from tickets.services.tickets import assign_ticket
 
     for ticket in team.tickets[1:3]:
-        update_ticket(actor=team.admin, ticket_id=ticket.pk, assignee=team.bob)
+        assign_ticket(actor=team.admin, ticket_id=ticket.pk, assignee=team.bob)
     page = open_ticket(new_context, desk, team.admin)
     page.get_by_role("button", name="Assignee: Unassigned").click()
     bob = page.get_by_role("menuitem", name=re.compile("^Bob Builder"))

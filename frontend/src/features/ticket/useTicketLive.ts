@@ -60,7 +60,9 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
       onPresence: setPeople,
       onServerNow: (now) => syncServerClock(now),
       onIndicator: (indicator: Indicator) => {
-        if (indicator.ticket_id !== ticketId || indicator.kind !== "editing") return;
+        // The wire names the kind in `type` ({"type": "editing", "ticket_id", "user", "active"}).
+        const kind = indicator.kind ?? (indicator as unknown as { type?: string }).type;
+        if (indicator.ticket_id !== ticketId || kind !== "editing") return;
         setEditing((current) => {
           const next = new Map(current);
           if (indicator.active)
