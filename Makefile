@@ -12,6 +12,8 @@ WITH_SERVICES := set -a && . ./.data/services.env && set +a &&
 UI := frontend
 NPM_STAMP := $(UI)/node_modules/.installed-$(shell cat $(UI)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 DJANGO_TEST := DJANGO_SETTINGS_MODULE=config.settings_test
+# The schema needs settings, not services: read the environment file when there is one, never rewrite it.
+WITH_ENV := set -a && { [ ! -f .data/services.env ] || . ./.data/services.env; } && set +a &&
 
 .PHONY: help run test bench lint format typecheck services install lock demo clean ui ui-deps ui-dev ui-check ui-schema ui-schema-check chromium
 
@@ -70,13 +72,15 @@ ui: ui-deps
 ui-dev: ui-deps
 	cd $(UI) && npm run dev -- --host 127.0.0.1
 
-ui-schema: services ui-deps
-	$(WITH_SERVICES) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi.json
+ui-schema: install ui-deps
+	@mkdir -p .data
+	$(WITH_ENV) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi.json
 	cd $(UI) && npx openapi-typescript ../.data/openapi.json -o src/api/schema.d.ts
 
 # Fails when the API's schema changed and frontend/src/api/schema.d.ts was not regenerated.
-ui-schema-check: services ui-deps
-	$(WITH_SERVICES) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi-check.json
+ui-schema-check: install ui-deps
+	@mkdir -p .data
+	$(WITH_ENV) $(DJANGO_TEST) $(PY) manage.py spectacular --format openapi-json --file .data/openapi-check.json
 	cd $(UI) && npx openapi-typescript ../.data/openapi-check.json -o ../.data/schema-check.d.ts >/dev/null
 	@diff -q .data/schema-check.d.ts $(UI)/src/api/schema.d.ts >/dev/null || \
 	  (echo "frontend/src/api/schema.d.ts is stale: run make ui-schema"; exit 1)

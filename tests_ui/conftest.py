@@ -5,6 +5,10 @@ database and the suite's Redis. Build the app first (`make ui`; `make test` does
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,16 +17,34 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests_support.factories import make_project, make_ticket, make_user
-from tests_support.live import ROOT, asgi_server, celery_worker, gunicorn_server
+from tests_support.live import (
+    ROOT,
+    celery_worker,
+    free_port,
+    gunicorn_server,
+    process_env,
+    stop,
+    wait_for_port,
+)
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls the tests make
 # between browser steps are ordinary synchronous ones (Django's documented escape hatch).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+# The shared 2-core machine runs several suites at once: waits are for correctness, not speed
+# (latency targets live in bench/bench_ui.py; the one-second live checks set their own timeout).
+expect.set_options(timeout=15_000)
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 # Fast heartbeats and short-lived presence so the live behaviour shows within a test.
@@ -38,11 +60,47 @@ def channels_prefix() -> str:
     return f"helpline-ui-{settings.REDIS_URL.rsplit('/', 1)[-1]}"
 
 
+class SocketServer:
+    """uvicorn for the sockets on a fixed port, so a test can kill it and start it again."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(ROOT / ".data" / f"uvicorn-ui-{self.port}.log", "ab")
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
+            ],
+            cwd=ROOT,
+            env=process_env(**self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_for_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, signal.SIGKILL)
+            self.proc = None
+
+
 @dataclass
 class Desk:
     url: str
-    ws: str
-    restart_ws: Any = None
+    sockets: SocketServer
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +108,15 @@ def desk(django_db_setup: None, django_db_blocker: Any) -> Iterator[Desk]:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: build the UI first (make ui)")
     env = {**LIVE_ENV, "CHANNELS_PREFIX": channels_prefix()}
-    with django_db_blocker.unblock(), asgi_server(**env) as ws:
-        api_server = gunicorn_server(workers=2, WS_PUBLIC_URL=ws, **env)
-        with api_server as api, celery_worker(concurrency=1, queue=None, **env):
-            yield Desk(url=api, ws=ws)
+    sockets = SocketServer(env)
+    with django_db_blocker.unblock():
+        sockets.start()
+        try:
+            api_server = gunicorn_server(workers=2, WS_PUBLIC_URL=sockets.url, **env)
+            with api_server as api, celery_worker(concurrency=1, queue=None, **env):
+                yield Desk(url=api, sockets=sockets)
+        finally:
+            sockets.stop()
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +125,13 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
         browser.close()
+
+
+# Chromium logs every 4xx response as "Failed to load resource"; those are answers the app handles
+# (401 from /me/ before sign-in, 400 for a wrong password, 409 for a refused move), not app errors.
+CLIENT_ERROR_LOG = re.compile(
+    r"^Failed to load resource: the server responded with a status of 4\d\d"
+)
 
 
 @dataclass
@@ -80,7 +150,11 @@ class Console:
             self.errors.append(message.text)
 
     def unexpected(self) -> list[str]:
-        return [e for e in self.errors if not any(a in e for a in self.allowed)]
+        return [
+            e
+            for e in self.errors
+            if not any(a in e for a in self.allowed) and not CLIENT_ERROR_LOG.search(e)
+        ]
 
 
 @pytest.fixture
@@ -155,3 +229,18 @@ def team(transactional_db: None) -> Team:
     ]
     tickets = [make_ticket(project, ann, title=title) for title in titles]
     return Team(project=project, ann=ann, bob=bob, admin=admin, tickets=tickets)
+
+
+def open_board(new_context: Any, desk: Desk, user: Any, project: str = "DESK") -> Page:
+    """`user`'s browser on the project's board, once its socket says Live."""
+    context = new_context()
+    sign_in_cookie(context, desk, user)
+    page = context.new_page()
+    page.goto(f"/projects/{project}/board")
+    try:
+        expect(page.locator(".connection")).to_have_text(re.compile("Live"), timeout=30_000)
+    except AssertionError as failure:
+        page.screenshot(path=str(ROOT / ".data" / "open-board-failure.png"))
+        body = page.locator("body").inner_text()[:500]
+        raise AssertionError(f"{failure}\nat {page.url}: {body!r}") from None
+    return page

@@ -16,7 +16,7 @@ export interface SocketLike {
 }
 
 export interface Indicator {
-  kind: "editing" | "moving";
+  type: "editing" | "moving";
   ticket_id: number;
   user: string;
   active: boolean;

@@ -7,7 +7,9 @@ import {
   DragOverlay,
   KeyboardSensor,
   PointerSensor,
-  closestCorners,
+  pointerWithin,
+  rectIntersection,
+  type CollisionDetection,
   useSensor,
   useSensors,
   type DragEndEvent,
@@ -29,6 +31,17 @@ import { dragAnnouncements, type DropTarget } from "./dragAnnouncements";
 import { locate, wipRefuses } from "./model";
 import { useBoardLive, useIndicator } from "./useBoardLive";
 import { useMove } from "./useMove";
+
+/**
+ * The pointer's column and card when there is a pointer (tall columns make corner distances pick
+ * the wrong column); the dragged rectangle's overlaps for the keyboard. A card wins over its column.
+ */
+const collisions: CollisionDetection = (args) => {
+  const hits = args.pointerCoordinates ? pointerWithin(args) : [];
+  const found = hits.length > 0 ? hits : rectIntersection(args);
+  const cardHit = found.find((hit) => String(hit.id).startsWith("t-"));
+  return cardHit ? [cardHit] : found;
+};
 
 const reducedMotion = () =>
   window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
@@ -130,7 +143,7 @@ export function BoardPage({ project }: { project: string }) {
         </div>
         <DndContext
           sensors={sensors}
-          collisionDetection={closestCorners}
+          collisionDetection={collisions}
           onDragStart={onDragStart}
           onDragOver={onDragOver}
           onDragEnd={onDragEnd}

@@ -15,6 +15,14 @@ import { useBoardCtx } from "./context";
 export const VIRTUAL_AFTER = 50;
 const CARD_HEIGHT = 112;
 
+/** "WIP 2–5", "WIP ≤ 5", "WIP ≥ 2" (null without limits). */
+export function wipLabel(min: number | null, max: number | null): string | null {
+  if (min !== null && max !== null) return `WIP ${min}–${max}`;
+  if (max !== null) return `WIP ≤ ${max}`;
+  if (min !== null) return `WIP ≥ ${min}`;
+  return null;
+}
+
 export function columnDropId(id: number): string {
   return `c-${id}`;
 }
@@ -28,10 +36,7 @@ export function Column({ column }: { column: BoardColumn }) {
   });
   const headingId = `column-${column.id}-name`;
   const refusing = refusingColumn === column.id;
-  const wip =
-    column.min_limit !== null || column.max_limit !== null
-      ? `WIP ${column.min_limit ?? 0}–${column.max_limit ?? "∞"}`
-      : null;
+  const wip = wipLabel(column.min_limit, column.max_limit);
   const classes = ["column"];
   if (column.is_over_limit) classes.push("over-limit");
   if (column.is_under_limit) classes.push("under-limit");

@@ -37,6 +37,7 @@ export function dragAnnouncements(
         : undefined;
     },
     onDragOver({ active, over }) {
+      if (over?.id === active.id) return undefined; // still in its own place: nothing new to say
       const id = ticketOf(active.id);
       const d = describe(id, target(over?.id, id));
       if (!over) return d ? `${d.key} is no longer over a column.` : undefined;

@@ -67,7 +67,7 @@ export function useBoardLive(project: string, ready: boolean): BoardLive {
           const next = new Map(current);
           if (indicator.active) {
             next.set(indicator.ticket_id, {
-              kind: indicator.kind,
+              kind: indicator.type,
               user: indicator.user,
               expires: Date.now() + (indicator.ttl ?? INDICATOR_TTL_S) * 1000,
             });
