@@ -45,11 +45,12 @@ class SavedViewListView(GenericAPIView[SavedView]):
     pagination_class = cursor_pagination("name", "id")
 
     @extend_schema(
+        operation_id="v1_saved_views_list",
         parameters=[
             OpenApiParameter(
                 "project", str, description="Only views of this project key, and those of none"
             )
-        ]
+        ],
     )
     def get(self, request: Request) -> Response:
         qs = SavedView.objects.filter(owner_id=request.user.pk).select_related("project")

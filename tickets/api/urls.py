@@ -1,6 +1,16 @@
 from django.urls import path
 
-from tickets.api import actions, assignees, classify, lookup, people, projects, signin, tickets
+from tickets.api import (
+    actions,
+    assignees,
+    attachments,
+    classify,
+    lookup,
+    people,
+    projects,
+    signin,
+    tickets,
+)
 
 urlpatterns = [
     path("auth/token/", signin.TokenView.as_view(), name="auth-token"),
@@ -72,17 +82,17 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/audit/", tickets.AuditView.as_view(), name="ticket-audit"),
     path(
         "tickets/<int:ticket_id>/attachments/",
-        tickets.AttachmentListView.as_view(),
+        attachments.AttachmentListView.as_view(),
         name="ticket-attachments",
     ),
     path(
         "attachments/<int:attachment_id>/download/",
-        tickets.AttachmentDownloadView.as_view(),
+        attachments.AttachmentDownloadView.as_view(),
         name="attachment-download",
     ),
     path(
         "attachments/file/<str:token>/",
-        tickets.SignedAttachmentFileView.as_view(),
+        attachments.SignedAttachmentFileView.as_view(),
         name="attachment-file",
     ),
     path("stats/", tickets.StatsView.as_view(), name="stats"),
