@@ -35,6 +35,8 @@ export interface BoardSocketOptions {
   onState(state: ConnectionState): void;
   onPresence?(users: Person[]): void;
   onIndicator?(indicator: Indicator): void;
+  /** Someone has a ticket open (the ticket page's "viewing" indicator; boards ignore it). */
+  onViewing?(indicator: Omit<Indicator, "type">): void;
   onServerNow?(serverNow: string): void;
   createSocket?(url: string): SocketLike;
   random?(): number;
@@ -181,6 +183,9 @@ export class BoardSocket {
       case "presence":
         this.options.onPresence?.((message.users as Person[]) ?? []);
         this.becomeLive();
+        return;
+      case "viewing":
+        this.options.onViewing?.(message as unknown as Omit<Indicator, "type">);
         return;
       case "editing":
       case "moving":

@@ -94,7 +94,7 @@ function Side({
 }) {
   return (
     <aside className="ticket-side" aria-label="Details">
-      <PresencePanel live={live} />
+      <PresencePanel live={live} ticketId={ticket.id} />
       <SlaPanel ticket={ticket} />
       <TicketDetails ticket={ticket} role={role} />
       <Watchers ticket={ticket} />

@@ -12,7 +12,8 @@ import { syncServerClock } from "../../lib/clock";
 
 export interface TicketLive {
   people: Person[];
-  /** Usernames of the others editing this ticket now. */
+  /** Usernames of the others with this ticket open, and of those editing it, now. */
+  viewers: string[];
   editors: string[];
   send(message: Record<string, unknown>): void;
 }
@@ -29,7 +30,8 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
   const { data: meta } = useQuery(metaQuery);
   const socketRef = useRef<BoardSocket | null>(null);
   const [people, setPeople] = useState<Person[]>([]);
-  const [editing, setEditing] = useState<Map<string, number>>(() => new Map());
+  // "editing|ann" -> expiry (ms); the server also ends them, this sweep covers a crashed peer.
+  const [marks, setMarks] = useState<Map<string, number>>(() => new Map());
 
   useEffect(() => {
     if (!meta) return;
@@ -59,19 +61,19 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
       onState: setConnectionState,
       onPresence: setPeople,
       onServerNow: (now) => syncServerClock(now),
-      onIndicator: (indicator: Indicator) => {
-        // The wire names the kind in `type` ({"type": "editing", "ticket_id", "user", "active"}).
-        const kind = indicator.kind ?? (indicator as unknown as { type?: string }).type;
-        if (indicator.ticket_id !== ticketId || kind !== "editing") return;
-        setEditing((current) => {
-          const next = new Map(current);
-          if (indicator.active)
-            next.set(indicator.user, Date.now() + (indicator.ttl ?? INDICATOR_TTL_S) * 1000);
-          else next.delete(indicator.user);
-          return next;
-        });
-      },
+      onViewing: (indicator) => mark({ ...indicator, type: "viewing" }),
+      onIndicator: (indicator: Indicator) => mark(indicator),
     });
+    function mark(indicator: Omit<Indicator, "type"> & { type: string }) {
+      if (indicator.ticket_id !== ticketId || indicator.type === "moving") return;
+      const id = `${indicator.type}|${indicator.user}`;
+      setMarks((current) => {
+        const next = new Map(current);
+        if (indicator.active) next.set(id, Date.now() + (indicator.ttl ?? INDICATOR_TTL_S) * 1000);
+        else next.delete(id);
+        return next;
+      });
+    }
     socketRef.current = socket;
     socket.start();
     const nudge = () => {
@@ -80,7 +82,7 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
     window.addEventListener("online", nudge);
     document.addEventListener("visibilitychange", nudge);
     const sweep = setInterval(() => {
-      setEditing((current) => {
+      setMarks((current) => {
         const now = Date.now();
         if (![...current.values()].some((expires) => expires <= now)) return current;
         return new Map([...current].filter(([, expires]) => expires > now));
@@ -102,22 +104,26 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
     socketRef.current?.send(message);
   }, []);
 
-  return { people, editors: [...editing.keys()], send };
+  const of = (type: string) =>
+    [...marks.keys()].filter((m) => m.startsWith(`${type}|`)).map((m) => m.slice(type.length + 1));
+  return { people, viewers: of("viewing"), editors: of("editing"), send };
 }
 
-/** Say "editing" on the board socket every 5 s while `active`; end it when it stops. */
-export function useEditingIndicator(live: TicketLive, ticketId: number, active: boolean): void {
+/** Say "editing" (or "viewing") on the board socket every 5 s while `active`; end it after. */
+export function useEditingIndicator(
+  live: TicketLive,
+  ticketId: number,
+  active: boolean,
+  type: "editing" | "viewing" = "editing",
+): void {
   const { send } = live;
   useEffect(() => {
     if (!active) return;
-    send({ type: "editing", ticket_id: ticketId, active: true });
-    const again = setInterval(
-      () => send({ type: "editing", ticket_id: ticketId, active: true }),
-      5000,
-    );
+    send({ type, ticket_id: ticketId, active: true });
+    const again = setInterval(() => send({ type, ticket_id: ticketId, active: true }), 5000);
     return () => {
       clearInterval(again);
-      send({ type: "editing", ticket_id: ticketId, active: false });
+      send({ type, ticket_id: ticketId, active: false });
     };
-  }, [send, ticketId, active]);
+  }, [send, ticketId, active, type]);
 }
