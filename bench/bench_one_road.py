@@ -92,7 +92,7 @@ def main() -> None:
 
     projects = {}
     for n in (1000, 100_000):
-        project, _ = reset_project(f"BR{n // 1000}K")
+        project, _ = reset_project("BRSMALL" if n == 1000 else "BRLARGE")
         copy_tickets(project, n, status_keys=["open"])
         projects[n] = project
     board_project, _ = reset_project("BBOARD")
@@ -127,6 +127,7 @@ def main() -> None:
         ),
     }
     figures["ticket_rows_written_per_move"] = rows_written(move_ticket, projects[1000])
+    figures["statements_per_top_move_after"] = statements(move_ticket, projects[1000])
     write_results("one_road", figures)
     for key, value in figures.items():
         print(key, value)
@@ -152,6 +153,22 @@ def rows_written(move_ticket: Any, project: Any) -> int:
         written = int(cursor.fetchone()[0]) - before
         transaction.set_rollback(True)
     return written
+
+
+def statements(move_ticket: Any, project: Any) -> int:
+    """Statements one top-insert move sends (BEGIN and COMMIT included), in process."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.models import Ticket
+
+    agent = get_user_model().objects.get(username="bench-agent")
+    ordered = Ticket.objects.filter(project=project).order_by("rank").values_list("pk", flat=True)
+    moved, first = ordered.reverse()[0], ordered[0]
+    with CaptureQueriesContext(connection) as seen:
+        move_ticket(actor=agent, ticket_id=moved, after_id=first)
+    return len(seen.captured_queries)
 
 
 if __name__ == "__main__":

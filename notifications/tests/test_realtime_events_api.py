@@ -31,7 +31,8 @@ def test_a_member_gets_the_events_after_their_seq(desk, as_user):
     assert body["has_more"] is False
     assert [e["seq"] for e in body["events"]] == [3, 4, 5]
     first = body["events"][0]
-    assert set(first) == {"type", "seq", "data", "created_at"}
+    assert set(first) == {"type", "seq", "data", "actor", "client_mutation_id", "created_at"}
+    assert (first["actor"], first["client_mutation_id"]) == (None, None)  # system events
     assert first["type"] == "ticket.updated"
     assert first["data"] == {"id": 2}
     assert first["created_at"].endswith("Z")

@@ -67,6 +67,7 @@ def replay_moves_are_ordered(project: Project) -> int:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_rebalance", [False, True], ids=["moves", "moves+rebalance"])
+@pytest.mark.timeout(900)  # 2,000 moves on 8 connections: minutes on a shared 2-core machine
 def test_parallel_moves_never_duplicate_or_misorder(with_rebalance):
     project = make_project("RACE")
     agent = make_user("racer", project=project, role="agent")
