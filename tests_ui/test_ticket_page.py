@@ -38,6 +38,8 @@ def open_ticket(new_context: Any, desk: Desk, user: Any, key: str = "DESK-1", **
     sign_in_cookie(context, desk, user)
     page = context.new_page()
     page.goto(f"/tickets/{key}")
+    # The first page after the desk starts can take long on a loaded machine.
+    page.wait_for_selector("main h1", timeout=60_000)
     return page
 
 
@@ -123,12 +125,12 @@ def test_status_changes_only_through_allowed_transitions(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
     project = team.project
-    project.workflow = {"new": ["open", "pending"], "open": ["resolved", "new"]}
+    project.workflow = {"new": ["open", "in_progress"], "open": ["resolved", "new"]}
     project.save(update_fields=["workflow"])
     page = open_ticket(new_context, desk, team.ann)
     page.get_by_role("button", name=re.compile("^Status: New")).click()
     items = page.get_by_role("menuitem")
-    expect(items).to_have_text(["Open", "Pending"])
+    expect(items).to_have_text(["Open", "In Progress"])
     items.filter(has_text="Open").click()
     expect(page.get_by_role("button", name=re.compile("^Status: Open"))).to_be_visible()
     assert Ticket.objects.get(pk=team.tickets[0].pk).status.key == "open"
@@ -233,13 +235,13 @@ def test_the_sla_badge_turns_from_near_breach_to_breached_as_time_passes(
     page.clock.install(time=now)
     page.goto("/tickets/DESK-7")
     badges = page.get_by_role("list", name="SLA metrics")
-    first = badges.get_by_text(re.compile("^First response:"))
-    expect(first).to_have_text(re.compile(r"First response: Near breach, 1m left"))
-    expect(badges.get_by_text(re.compile("^Resolution:"))).to_contain_text("On track")
+    first = badges.get_by_role("listitem").first
+    expect(first).to_contain_text(re.compile(r"First response: Near breach, 1m left"))
+    expect(badges.get_by_role("listitem").nth(1)).to_contain_text("Resolution: On track")
     page.clock.run_for("03:00")
-    expect(first).to_have_text(re.compile(r"First response: Breached, -\d+s"))
+    expect(first).to_contain_text(re.compile(r"First response: Breached, -1m"))
     page.clock.run_for("02:00")
-    expect(first).to_have_text("⛔ First response: Breached, -3m")
+    expect(first).to_contain_text("First response: Breached, -3m")
 
 
 def test_an_unknown_or_invisible_key_shows_not_found(

@@ -75,7 +75,6 @@ export function TicketActions({ ticket, role }: { ticket: TicketDetail; role: Ro
           title={`Resolve ${ticket.key}`}
           fieldLabel="Resolution summary"
           fieldName="summary"
-          required
           submitLabel="Resolve ticket"
           submit={(summary) => ticketWrites.resolve(ticket.id, summary)}
           onDone={(r) => {
