@@ -19,8 +19,6 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 
-SECOND = 1000  # the seeds' "under a second", as a Playwright timeout
-
 
 def test_two_people_see_each_others_moves_presence_and_indicators(
     desk: Desk, team: Team, new_context: Any
@@ -32,13 +30,12 @@ def test_two_people_see_each_others_moves_presence_and_indicators(
         expect(viewing.get_by_role("listitem", name="Ann Agent")).to_be_visible()
         expect(viewing.get_by_role("listitem", name="Bob Builder")).to_be_visible()
 
-    # A move in Ann's browser shows in Bob's within a second, without a reload.
+    # A move in Ann's browser shows in Bob's without a reload (how fast: bench/bench_ui.py; the
+    # suite asserts no timings).
     ann.get_by_role("button", name="Move DESK-2").click()
     ann.get_by_role("menuitem", name="To Review").click()
     review = bob.get_by_role("main").get_by_role("region", name="Review")
-    expect(review.get_by_role("listitem", name=re.compile("^DESK-2 "))).to_be_visible(
-        timeout=SECOND
-    )
+    expect(review.get_by_role("listitem", name=re.compile("^DESK-2 "))).to_be_visible()
 
     # Ann holds DESK-3 mid-drag: Bob sees who is moving it.
     drag(ann, card(ann, "DESK-3"), ann.get_by_role("region", name="Waiting"), release=False)
@@ -58,9 +55,7 @@ def test_two_people_see_each_others_moves_presence_and_indicators(
     drawer.get_by_label("Priority").select_option("high")
     drawer.get_by_role("button", name="Save").click()
     expect(ann.get_by_role("dialog")).to_have_count(0)
-    expect(bob.locator('li[aria-label="DESK-4 Password reset loops forever"]')).to_be_visible(
-        timeout=SECOND
-    )
+    expect(bob.locator('li[aria-label="DESK-4 Password reset loops forever"]')).to_be_visible()
     expect(bob.locator('li[aria-label^="DESK-4 "]')).not_to_contain_text("is editing")
     assert ui_board(ann) == ui_board(bob) == server_board(team.ann)
 

@@ -81,7 +81,9 @@ def test_wrong_method_is_a_405_envelope():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/nowhere", "/api/v1/nowhere/", "/api/v1/users/nobody/x/"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/nowhere/", "/api/v1/users/nobody/x/", "/static/nowhere.js", "/media/x"]
+)
 def test_unknown_url_is_a_404_envelope(client, url):
     _assert_envelope(client.get(url), 404, "not_found")
 
