@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description 302 to an expiring signed URL: S3 presigned, or a Django-signed URL served below. */
+        /**
+         * @description 302 to an expiring signed URL: S3 presigned, or a Django-signed URL served below.
+         *     `?inline=true`: images and PDFs are served to be shown in place (a preview).
+         */
         get: operations["v1_attachments_download_retrieve"];
         put?: never;
         post?: never;
@@ -289,6 +292,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/unread-count/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_notifications_unread_count_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/": {
         parameters: {
             query?: never;
@@ -319,6 +338,22 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["v1_projects_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{key}/assignees/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_projects_assignees_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{key}/board/": {
@@ -600,6 +635,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/saved-views/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_saved_views_retrieve"];
+        put?: never;
+        post: operations["v1_saved_views_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/saved-views/{view_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_saved_views_retrieve_2"];
+        put?: never;
+        post?: never;
+        delete: operations["v1_saved_views_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["v1_saved_views_partial_update"];
+        trace?: never;
+    };
     "/api/v1/stats/": {
         parameters: {
             query?: never;
@@ -607,6 +674,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Every ticket-list filter applies (`project`, `created_after`, `created_before`, `priority`, ...); `created_per_day` spans the range, zero-filled. */
         get: operations["v1_stats_retrieve"];
         put?: never;
         post?: never;
@@ -809,7 +877,7 @@ export interface paths {
         patch: operations["v1_tickets_move_partial_update"];
         trace?: never;
     };
-    "/api/v1/tickets/{ticket_id}/watch/": {
+    "/api/v1/tickets/{ticket_id}/reopen/": {
         parameters: {
             query?: never;
             header?: never;
@@ -817,6 +885,39 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        put?: never;
+        post: operations["v1_tickets_reopen_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["v1_tickets_resolve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/watch/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Whether the caller watches the ticket, and on which channels. */
+        get: operations["v1_tickets_watch_retrieve"];
         put?: never;
         post: operations["v1_tickets_watch_create"];
         delete: operations["v1_tickets_watch_destroy"];
@@ -851,6 +952,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["v1_tickets_bulk_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/by-key/{key}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The same body as `GET tickets/{id}/`; a key the caller may not see (or malformed) is 404. */
+        get: operations["v1_tickets_by_key_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -924,6 +1042,13 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        Assignee: {
+            username: string;
+            full_name: string;
+            role: string;
+            /** @description Unarchived tickets of this project assigned to them, not in a done status. */
+            open_tickets: number;
+        };
         Attachment: {
             readonly id: number;
             filename: string;
@@ -993,12 +1118,11 @@ export interface components {
             holidays?: string[];
         };
         /**
-         * @description * `todo` - todo
-         *     * `in_progress` - in_progress
-         *     * `done` - done
+         * @description * `applied` - applied
+         *     * `dismissed` - dismissed
          * @enum {string}
          */
-        CategoryEnum: "todo" | "in_progress" | "done";
+        Category716Enum: "applied" | "dismissed";
         ChainLevel: {
             after_minutes: number;
             role: components["schemas"]["ChainLevelRoleEnum"];
@@ -1192,6 +1316,11 @@ export interface components {
             /** @default false */
             internal: boolean;
         };
+        MyWatch: {
+            watching: boolean;
+            notify_in_app: boolean;
+            notify_email: boolean;
+        };
         /** @description Output only: the same shape is pushed on `/ws/me/`. */
         Notification: {
             id: number;
@@ -1324,6 +1453,15 @@ export interface components {
         PatchedRoleRequest: {
             role?: components["schemas"]["Role700Enum"];
         };
+        /**
+         * @description Input: `query` is a query string (`status=new,open&q=x`) or an object of ticket filters;
+         *     `project` a project key or null. Output: the normalised filters and their query string.
+         */
+        PatchedSavedViewRequest: {
+            name?: string;
+            project?: string | null;
+            query?: unknown;
+        };
         PatchedSlaPolicyRequest: {
             priority?: components["schemas"]["SlaPolicyPriorityEnum"];
             first_response_minutes?: number;
@@ -1338,7 +1476,7 @@ export interface components {
             key?: string;
             name?: string;
             description?: string;
-            category?: components["schemas"]["CategoryEnum"];
+            category?: components["schemas"]["StatusCategoryEnum"];
             color?: string;
             icon?: string;
             order?: number;
@@ -1397,6 +1535,12 @@ export interface components {
             };
         };
         /**
+         * @description * `applied` - applied
+         *     * `dismissed` - dismissed
+         * @enum {string}
+         */
+        Priority716Enum: "applied" | "dismissed";
+        /**
          * @description * `low` - low
          *     * `medium` - medium
          *     * `high` - high
@@ -1431,11 +1575,29 @@ export interface components {
             /** @default  */
             reason: string;
         };
+        ReopenRequest: {
+            /** @default  */
+            reason: string;
+            /**
+             * @description A status that is not done
+             * @default open
+             */
+            status: string;
+        };
         Reorder: {
             order: number[];
         };
         ReorderRequest: {
             order: number[];
+        };
+        ResolveRequest: {
+            /** @default  */
+            summary: string;
+            /**
+             * @description A done status
+             * @default resolved
+             */
+            status: string;
         };
         /**
          * @description * `customer` - Customer
@@ -1457,6 +1619,30 @@ export interface components {
         Role700Enum: "customer" | "agent" | "lead" | "manager" | "admin";
         RotateSecretRequest: {
             overlap_seconds?: number;
+        };
+        /**
+         * @description Input: `query` is a query string (`status=new,open&q=x`) or an object of ticket filters;
+         *     `project` a project key or null. Output: the normalised filters and their query string.
+         */
+        SavedView: {
+            readonly id: number;
+            name: string;
+            project?: string | null;
+            query: unknown;
+            readonly query_string: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description Input: `query` is a query string (`status=new,open&q=x`) or an object of ticket filters;
+         *     `project` a project key or null. Output: the normalised filters and their query string.
+         */
+        SavedViewRequest: {
+            name: string;
+            project?: string | null;
+            query: unknown;
         };
         SlaEvent: {
             readonly id: number;
@@ -1541,7 +1727,7 @@ export interface components {
             key: string;
             name: string;
             description?: string;
-            category: components["schemas"]["CategoryEnum"];
+            category: components["schemas"]["StatusCategoryEnum"];
             color?: string;
             readonly category_color: string;
             icon?: string;
@@ -1549,11 +1735,18 @@ export interface components {
             is_default?: boolean;
             pauses_sla?: boolean;
         };
+        /**
+         * @description * `todo` - todo
+         *     * `in_progress` - in_progress
+         *     * `done` - done
+         * @enum {string}
+         */
+        StatusCategoryEnum: "todo" | "in_progress" | "done";
         StatusRequest: {
             key: string;
             name: string;
             description?: string;
-            category: components["schemas"]["CategoryEnum"];
+            category: components["schemas"]["StatusCategoryEnum"];
             color?: string;
             icon?: string;
             order?: number;
@@ -1593,6 +1786,7 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            triage?: components["schemas"]["TriageRequest"];
         };
         TicketTimeline: {
             ticket: number;
@@ -1602,6 +1796,24 @@ export interface components {
         };
         TokenResponse: {
             token: string;
+        };
+        TriageDecisionsRequest: {
+            category?: components["schemas"]["Category716Enum"];
+            priority?: components["schemas"]["Priority716Enum"];
+        };
+        /** @description What `POST /api/v1/tickets/classify/` answered, and what the person did with each chip. */
+        TriageRequest: {
+            suggested_category: string;
+            suggested_priority: string;
+            /** Format: double */
+            confidence?: number;
+            source: string;
+            /** @default  */
+            model_version: string;
+            decisions?: components["schemas"]["TriageDecisionsRequest"];
+        };
+        UnreadCount: {
+            unread: number;
         };
         UploadRequest: {
             /** Format: binary */
@@ -1788,7 +2000,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     v1_attachments_download_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show images and PDFs in place */
+                inline?: boolean;
+            };
             header?: never;
             path: {
                 attachment_id: number;
@@ -1797,13 +2012,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
+            /** @description No response body */
+            302: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Attachment"];
-                };
+                content?: never;
             };
         };
     };
@@ -2277,6 +2491,25 @@ export interface operations {
             };
         };
     };
+    v1_notifications_unread_count_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+        };
+    };
     v1_projects_retrieve: {
         parameters: {
             query?: never;
@@ -2365,6 +2598,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Project"];
+                };
+            };
+        };
+    };
+    v1_projects_assignees_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Part of the username or the full name */
+                q?: string;
+                /** @description Comma list of agent, lead, manager, admin */
+                role?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assignee"];
                 };
             };
         };
@@ -3063,6 +3322,121 @@ export interface operations {
             };
         };
     };
+    v1_saved_views_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Only views of this project key, and those of none */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+        };
+    };
+    v1_saved_views_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewRequest"];
+                "multipart/form-data": components["schemas"]["SavedViewRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["SavedViewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+        };
+    };
+    v1_saved_views_retrieve_2: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+        };
+    };
+    v1_saved_views_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    v1_saved_views_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedSavedViewRequest"];
+                "multipart/form-data": components["schemas"]["PatchedSavedViewRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedSavedViewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+        };
+    };
     v1_stats_retrieve: {
         parameters: {
             query?: never;
@@ -3544,6 +3918,81 @@ export interface operations {
             };
         };
     };
+    v1_tickets_reopen_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReopenRequest"];
+                "multipart/form-data": components["schemas"]["ReopenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReopenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+        };
+    };
+    v1_tickets_resolve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+                "multipart/form-data": components["schemas"]["ResolveRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+        };
+    };
+    v1_tickets_watch_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyWatch"];
+                };
+            };
+        };
+    };
     v1_tickets_watch_create: {
         parameters: {
             query?: never;
@@ -3633,6 +4082,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Bulk"];
+                };
+            };
+        };
+    };
+    v1_tickets_by_key_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
         };

@@ -7,14 +7,17 @@ import { messageOf } from "../api/errors";
 import { showToast } from "../ui/toast";
 import { NAV } from "./nav";
 import { ConnectionStatus } from "./ConnectionStatus";
+import { NewTicketButton } from "../features/create/NewTicketButton";
 import type { Me } from "../api/types";
 
 export function Shell() {
   const { data: me } = useQuery(meQuery);
-  const params = useParams({ strict: false }) as { key?: string };
+  const params = useParams({ strict: false }) as { key?: string; ticketKey?: string };
+  // On a ticket page the project is the key's prefix (DESK-42 -> DESK).
+  const current = params.key ?? params.ticketKey?.toUpperCase().replace(/-\d+$/, "") ?? null;
   const navigate = useNavigate();
   if (!me) return null;
-  const project = params.key ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
+  const project = current ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
   return (
     <div className="shell">
       <header className="topbar">
@@ -39,8 +42,11 @@ export function Shell() {
             ) : null;
           })}
         </nav>
-        <ProjectSwitcher me={me} current={params.key ?? null} />
+        <ProjectSwitcher me={me} current={current} />
         <div className="topbar-end">
+          {(me.is_superuser || me.memberships.some((m) => m.role !== "customer")) && (
+            <NewTicketButton />
+          )}
           <ConnectionStatus />
           <UserMenu me={me} />
         </div>

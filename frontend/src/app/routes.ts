@@ -3,5 +3,6 @@ import { homeRoute } from "./homeRoute";
 import { boardRoute } from "../features/board/routes";
 import { queueRoute } from "../features/queue/routes";
 import { exportsRoute } from "../features/exports/routes";
+import { ticketRoute } from "../features/ticket/routes";
 
-export const shellChildren = [homeRoute, boardRoute, queueRoute, exportsRoute] as const;
+export const shellChildren = [homeRoute, boardRoute, queueRoute, exportsRoute, ticketRoute] as const;

@@ -29,11 +29,14 @@ export interface BoardSocketOptions {
   getSeq(): number;
   /** Apply one event whose seq is exactly getSeq() + 1; the handler advances the cache's seq. */
   apply(event: BoardEvent): void;
-  /** Reload the board (resync_required); resolves once the cache holds the fresh board. */
-  resync(): Promise<void>;
+  /** Reload the board (resync_required, whose `seq` the fresh state is at); resolves once the cache
+   *  holds the fresh board. */
+  resync(seq?: number): Promise<void>;
   onState(state: ConnectionState): void;
   onPresence?(users: Person[]): void;
   onIndicator?(indicator: Indicator): void;
+  /** Someone has a ticket open (the ticket page's "viewing" indicator; boards ignore it). */
+  onViewing?(indicator: Omit<Indicator, "type">): void;
   onServerNow?(serverNow: string): void;
   createSocket?(url: string): SocketLike;
   random?(): number;
@@ -181,12 +184,15 @@ export class BoardSocket {
         this.options.onPresence?.((message.users as Person[]) ?? []);
         this.becomeLive();
         return;
+      case "viewing":
+        this.options.onViewing?.(message as unknown as Omit<Indicator, "type">);
+        return;
       case "editing":
       case "moving":
         this.options.onIndicator?.(message as unknown as Indicator);
         return;
       case "resync_required":
-        this.runResync();
+        this.runResync(seq ?? undefined);
         return;
       case "heartbeat":
         if (seq !== null && seq > this.options.getSeq()) this.armGapCheck(seq);
@@ -224,10 +230,10 @@ export class BoardSocket {
     }, this.options.gapGraceMs ?? 1000);
   }
 
-  private runResync(): void {
+  private runResync(seq?: number): void {
     this.setState("reconnecting");
     this.busy = this.options
-      .resync()
+      .resync(seq)
       .catch(() => undefined)
       .then(() => {
         this.busy = null;
