@@ -3,6 +3,7 @@
 import { useSyncExternalStore } from "react";
 
 let offsetMs = 0;
+let synced = false;
 let now = Date.now();
 const listeners = new Set<() => void>();
 let timer: ReturnType<typeof setInterval> | null = null;
@@ -12,10 +13,13 @@ function tick() {
   for (const listener of listeners) listener();
 }
 
-/** The server said it is `serverNow` (ISO) when we received the message. */
+/** The server said it is `serverNow` (ISO) when we received the message. The offset is taken
+ * once per page load: a later hello (a reconnect) would only add its own network delay as noise,
+ * and a page whose clock is driven on purpose (browser tests) keeps its own time. */
 export function syncServerClock(serverNow: string, receivedAt: number = Date.now()): void {
   const server = Date.parse(serverNow);
-  if (Number.isNaN(server)) return;
+  if (Number.isNaN(server) || synced) return;
+  synced = true;
   offsetMs = server - receivedAt;
   tick();
 }
