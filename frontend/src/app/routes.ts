@@ -5,4 +5,10 @@ import { queueRoute } from "../features/queue/routes";
 import { exportsRoute } from "../features/exports/routes";
 import { ticketRoute } from "../features/ticket/routes";
 
-export const shellChildren = [homeRoute, boardRoute, queueRoute, exportsRoute, ticketRoute] as const;
+export const shellChildren = [
+  homeRoute,
+  boardRoute,
+  queueRoute,
+  exportsRoute,
+  ticketRoute,
+] as const;
