@@ -26,8 +26,10 @@ _CODE_BY_STATUS = {
     409: "conflict",
     410: "resync_required",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 
@@ -135,8 +137,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = "Too many attempts; try again later."
         wait = getattr(exc, "wait", None)
         if wait is not None:
-            headers["Retry-After"] = str(int(wait) + 1)
-            message = f"Too many attempts; try again in {int(wait) + 1} seconds."
+            seconds = max(1, int(wait))  # DRF has already rounded it up
+            headers["Retry-After"] = str(seconds)
+            message = f"Too many attempts; try again in {seconds} seconds."
         details: dict[str, Any] = {}
     elif isinstance(exc, drf_exceptions.ValidationError):
         code = "validation_error"

@@ -12,12 +12,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.metrics.websockets import OpenSocketsMiddleware  # noqa: E402
 from notifications.auth import WebSocketAuthMiddleware  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": OpenSocketsMiddleware(
+            WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

@@ -13,6 +13,10 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from django.conf import settings
+
+from config import task_context
+
 app = Celery("helpline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
@@ -25,15 +29,29 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_expires=3600,
-    task_track_started=True,
+    # Nothing reads a task's result except `ping_task` and `relay_outbox_task` (which opt back
+    # in; tests read them): no result-backend write per task.
+    task_ignore_result=True,
+    # Soft shutdown (Celery >= 5.5): on a cold shutdown (SIGQUIT, or SIGTERM with the
+    # environment's REMAP_SIGTERM=SIGQUIT as the compose file sets) the running tasks get up to
+    # WORKER_SOFT_SHUTDOWN_TIMEOUT seconds, then the unfinished ones go back to the broker at
+    # once instead of waiting out the visibility timeout (an hour with Redis).
+    worker_soft_shutdown_timeout=settings.WORKER_SOFT_SHUTDOWN_TIMEOUT,
+    worker_max_tasks_per_child=settings.WORKER_MAX_TASKS_PER_CHILD or None,
+    # Logging is Django's LOGGING (config/logging.py): Celery installs no handlers of its own.
+    worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     worker_cancel_long_running_tasks_on_connection_loss=True,
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
+    # Beat writes last_run_at after every task it sends (not every 3 minutes): the container
+    # healthcheck (`manage.py healthcheck beat`) reads it.
+    beat_sync_every=1,
     # The SLA scan has a worker of its own: a backlog of e-mails or webhooks must never delay a
     # breach (measured: 72 s late on the shared queue under a 2,000-task backlog).
     task_routes={"sla.tasks.scan_sla_task": {"queue": "sla"}},
 )
 app.autodiscover_tasks()
+task_context.connect()
 
 
 # name -> (task, seconds between runs, description). Admins change cadences in the admin

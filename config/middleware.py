@@ -14,9 +14,11 @@ from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
 )
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api import envelope, error_code_for_status
+from config.clientaddr import client_address
 from config.context import RequestFacts, current_request
 
 logger = structlog.get_logger("helpline.request")
@@ -41,7 +43,7 @@ class RequestIdMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         token = current_request.set(
-            RequestFacts(ip_address=request.META.get("REMOTE_ADDR") or None, request_id=request_id)
+            RequestFacts(ip_address=client_address(request.META), request_id=request_id)
         )
         started = time.perf_counter()
         try:
@@ -60,6 +62,7 @@ class RequestIdMiddleware:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             user=user.get_username() if user is not None and user.is_authenticated else None,
         )
+        structlog.contextvars.clear_contextvars()  # the server's own next lines are not this request's
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -75,6 +78,20 @@ class RequestIdMiddleware:
             )
         if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
             return None
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database went away mid-request (restart, failover, a terminated backend): the
+            # connection is discarded at the end of this request and the next one reconnects.
+            logger.warning("database_unavailable", path=request.path, error=str(exception))
+            response = JsonResponse(
+                envelope(
+                    "service_unavailable",
+                    "The database is unavailable; try again in a moment.",
+                    request=request,
+                ),
+                status=503,
+            )
+            response["Retry-After"] = "1"
+            return response
         logger.exception("unhandled_exception", path=request.path, method=request.method)
         return JsonResponse(
             envelope(
@@ -109,7 +126,10 @@ def _as_envelope(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     new = JsonResponse(
         envelope(error_code_for_status(status), message, request=request), status=status
     )
-    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-        if header in response:
-            new[header] = response[header]
+    # Every header the inner middleware set (security headers, Allow, Retry-After, ...) stays.
+    for header, value in response.items():
+        if header.lower() not in ("content-type", "content-length"):
+            new[header] = value
+    for cookie in response.cookies.values():
+        new.cookies[cookie.key] = cookie
     return new

@@ -12,9 +12,12 @@ from django.conf import settings
 
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    """One client (with its pool) per process."""
+    """One client (with its pool) per process: locks, presence, metrics counters."""
     return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+        settings.LOCK_REDIS_URL,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
     )
 
 

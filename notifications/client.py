@@ -165,6 +165,7 @@ class BoardClient:
         self.indicators: dict[tuple[str, int, str], bool] = {}
         self.errors: list[dict[str, Any]] = []
         self.pongs = 0
+        self.server_now: str | None = None  # from the hello answer
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -271,11 +272,13 @@ class BoardClient:
                 task = asyncio.create_task(self._check_gap(message["seq"]))
                 self.gap_checks.add(task)
                 task.add_done_callback(self.gap_checks.discard)
+        elif kind == "hello":
+            self.server_now = message["server_now"]
         elif kind == "resync_required":
             await self.reload()
         elif kind == "presence":
             self.presence = message["users"]
-        elif kind in ("editing", "moving"):
+        elif kind in ("editing", "moving", "viewing"):
             self.indicators[(kind, message["ticket_id"], message["user"])] = message["active"]
         elif kind == "pong":
             self.pongs += 1

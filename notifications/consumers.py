@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import random
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -29,6 +30,11 @@ CLOSE_FORBIDDEN = 4403
 REPLAY_MAX_EVENTS = 1000
 # Indicator commands a socket may send per second (a stuck client must not flood the board).
 COMMANDS_PER_SECOND = 10
+
+
+def utc_now_iso() -> str:
+    """Now, as the API writes timestamps: ISO 8601 in UTC with a `Z`."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class MeConsumer(AsyncJsonWebsocketConsumer):
@@ -142,6 +148,9 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
         if self.user_id not in allowed:
             await self._shut(CLOSE_FORBIDDEN)
             return
+        # The answer first: the committed seq the replay runs up to, and the server's clock
+        # (clients correct their SLA countdowns by it).
+        await self.send_json({"type": "hello", "seq": current, "server_now": utc_now_iso()})
         usable = isinstance(last_seq, int) and not isinstance(last_seq, bool)
         if not usable or not 0 <= last_seq <= current or current - last_seq > REPLAY_MAX_EVENTS:
             # Unknown, from another log, or too far behind: reloading the board is cheaper.

@@ -19,7 +19,6 @@ expire too, so a board nobody views leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import weakref
 from dataclasses import dataclass
@@ -28,14 +27,12 @@ from typing import Any
 from django.conf import settings
 from redis import asyncio as aioredis
 
-INDICATOR_KINDS = ("editing", "moving")
+INDICATOR_KINDS = ("editing", "moving", "viewing")
 
 
 def realtime_seconds(name: str, default: float) -> float:
-    """A real-time timing: the setting when declared, else the environment, else the default."""
+    """A real-time timing: the setting (config/settings.py reads the environment), else the default."""
     value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name) or None
     return float(value) if value is not None else default
 
 
@@ -158,7 +155,7 @@ class _Store:
     def __init__(self) -> None:
         # Waits for a free connection rather than failing when a thousand sockets beat at once.
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL,
+            settings.LOCK_REDIS_URL,
             max_connections=50,
             timeout=10,
             socket_connect_timeout=2,

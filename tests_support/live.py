@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,21 +90,23 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
 @contextmanager
 def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
     """The WSGI API under gunicorn; yields its base URL."""
+    with gunicorn_process(workers, **env) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def gunicorn_process(
+    workers: int = 1, *, args: Sequence[str] = (), **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The WSGI API under gunicorn with extra command-line `args`; yields its URL and the master."""
     port = free_port()
     log = open(ROOT / ".data" / f"gunicorn-{port}.log", "wb")
     proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-        ],
+        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *args],
         cwd=ROOT,
-        env=process_env(**env),
+        env=process_env(
+            **{"HOST": "127.0.0.1", "API_PORT": str(port), "WEB_WORKERS": str(workers), **env}
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -112,7 +114,7 @@ def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
         wait_for_port(port, proc)
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/healthz", proc)
-        yield base
+        yield base, proc
     finally:
         stop(proc)
         log.close()
@@ -150,17 +152,20 @@ def asgi_server(**env: str) -> Iterator[str]:
 def celery_worker(
     concurrency: int = 1, queue: str | None = None, **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on the suite's broker; yields the process (tests may kill it)."""
+    """A real Celery worker process on the suite's broker; yields the process (tests may kill it).
+
+    Its output goes to `.data/celery-<test process id>-<start>.log` (`worker_log_path`)."""
     from django.conf import settings
 
     queue = queue or f"{settings.CELERY_TASK_DEFAULT_QUEUE},sla"  # every queue the desk routes to
-    log_path = ROOT / ".data" / f"celery-{os.getpid()}-{time.monotonic_ns()}.log"
+    log_path = worker_log_path(time.monotonic_ns())
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "celery"),
             "-A",
             "config",
+            "--quiet",  # no banner: every line is a log record (the Procfile's lines do the same)
             "worker",
             "--loglevel",
             "INFO",
@@ -194,6 +199,14 @@ def celery_worker(
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+def worker_log_path(started: int | None = None) -> Path:
+    """A worker's log file; without `started`, the newest one this test process started."""
+    if started is not None:
+        return ROOT / ".data" / f"celery-{os.getpid()}-{started}.log"
+    logs = (ROOT / ".data").glob(f"celery-{os.getpid()}-*.log")
+    return max(logs, key=lambda path: int(path.stem.rsplit("-", 1)[1]))
 
 
 def _wait_for_worker(log_path: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
@@ -237,7 +238,8 @@ def apply_ticket_filters(
         qs = qs.filter(is_archived=filters.archived)
     if filters.q:
         query = SearchQuery(filters.q, config="english", search_type="websearch")
-        qs = qs.filter(search_vector=query)
+        # Full-text search reads on the replica (the primary unless DATABASE_REPLICA_URL is set).
+        qs = qs.filter(search_vector=query).using(settings.READ_REPLICA)
     if filters.sla_state:
         qs = sla_selectors.filter_sla_state(qs, filters.sla_state, now=now or timezone.now())
     return qs

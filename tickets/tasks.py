@@ -94,7 +94,7 @@ def train_project_classifiers_task(project_id: int) -> dict[str, str]:
     return {outcome.target: outcome.status for outcome in train_project(project)}
 
 
-@shared_task
+@shared_task(ignore_result=False)  # the one result anything reads (tests, health probes)
 def ping_task(value: str) -> str:
     """A trivial task the foundation's tests run through a real worker."""
     return f"pong:{value}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -26,6 +27,7 @@ class ExportListView(GenericAPIView[ExportJob]):
     serializer_class = ExportJobSerializer
     pagination_class = cursor_pagination("-created_at", "-id")
 
+    @extend_schema(responses=ExportJobSerializer(many=True))
     def get(self, request: Request) -> Response:
         """The caller's own exports, newest first."""
         page = self.paginate_queryset(my_exports(request.user))
@@ -35,6 +37,11 @@ class ExportListView(GenericAPIView[ExportJob]):
 
     @extend_schema(
         request=ExportRequestSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location", str, OpenApiParameter.HEADER, response=[202], description="The job."
+            )
+        ],
         responses={202: ExportJobSerializer},
         operation_id="exports_create",
     )
@@ -76,10 +83,15 @@ class ExportDownloadView(GenericAPIView[ExportJob]):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("sig", str, required=True, description="The link's signature.")
+            OpenApiParameter("sig", str, required=True, description="The link's signature."),
+            OpenApiParameter(
+                "Location", str, OpenApiParameter.HEADER, response=[302], description="The URL."
+            ),
         ],
         responses={
-            200: OpenApiResponse(description="The file (file-system storage)."),
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file (file-system storage)."
+            ),
             302: OpenApiResponse(description="Redirect to a presigned URL (S3 storage)."),
         },
     )

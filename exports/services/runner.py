@@ -14,6 +14,7 @@ import os
 import random
 import socket
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import botocore.exceptions
@@ -25,6 +26,7 @@ from django.db import OperationalError as DjangoOperationalError
 from django.db import transaction
 from django.utils import timezone
 
+from config.metrics.counters import record_export
 from exports.conf import export_setting
 from exports.models import ACTIVE_STATUSES, ExportJob, ExportStatus
 from exports.selectors import copy_plan, export_tickets
@@ -224,6 +226,15 @@ def _succeed(job: ExportJob, *, store_name: str, key: str, result: ExportResult,
         job.finished_at = job.heartbeat_at = now
         job.expires_at = now + timedelta(hours=float(export_setting("EXPORT_RETENTION_HOURS")))
         job.error = ""
+        transaction.on_commit(
+            partial(
+                record_export,
+                fmt=job.format,
+                rows=rows,
+                size=result.size,
+                seconds=(now - (job.started_at or now)).total_seconds(),
+            )
+        )
         job.save(
             update_fields=[
                 "status",

@@ -15,7 +15,8 @@ from typing import Any
 
 import psycopg
 import psycopg.errors
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 
 # Advisory-lock namespace of export jobs ("EXPT"); the second key is the job id.
 LOCK_NAMESPACE = 0x45585054
@@ -27,10 +28,13 @@ def job_lock_key(job_id: int) -> int:
 
 
 def open_export_connection() -> psycopg.Connection[Any]:
-    """A new autocommit connection configured like Django's (client-side binding, UTC)."""
-    conn: psycopg.Connection[Any] = connection.get_new_connection(
-        connection.get_connection_params()
-    )
+    """A new autocommit connection configured like Django's (client-side binding, UTC).
+
+    To settings.EXPORT_DATABASE: the primary, or its direct address (EXPORT_DATABASE_URL) when
+    the desk reaches PostgreSQL through PgBouncer in transaction mode (this session holds an
+    advisory lock and shares snapshots for minutes)."""
+    direct = connections[settings.EXPORT_DATABASE]
+    conn: psycopg.Connection[Any] = direct.get_new_connection(direct.get_connection_params())
     conn.autocommit = True
     conn.execute("SET TIME ZONE 'UTC'")
     # No parallel workers: with them the planner sorts a parallel heap scan (a full sort of

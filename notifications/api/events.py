@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -14,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import InvalidInput
+from config.openapi import errors
+from config.parsers import BIGINT_MAX
 from notifications.services import missed_events
 from tickets.models import Role
 from tickets.permissions import require_role
@@ -43,7 +44,7 @@ def _whole_number(request: Request, name: str, *, default: int | None, top: int 
         value = int(raw)
     except ValueError:
         value = -1
-    if value < 0 or (top is not None and not 1 <= value <= top):
+    if value < 0 or value > BIGINT_MAX or (top is not None and not 1 <= value <= top):
         bound = f"from 1 to {top}" if top is not None else "of at least 0"
         raise InvalidInput(
             f"{name} must be a whole number {bound}.",
@@ -75,7 +76,7 @@ class BoardEventsView(APIView):
                     ),
                 },
             ),
-            410: OpenApiResponse(description="resync_required: reload the board."),
+            **errors(410),
         },
     )
     def get(self, request: Request, key: str) -> Response:

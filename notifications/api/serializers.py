@@ -43,9 +43,13 @@ class PreferencesSerializer(serializers.Serializer):
     events = serializers.DictField(child=ChannelsSerializer(), required=False)
 
 
+# Every kind a webhook can subscribe to, and "*" for all (the schema's WebhookEventEnum).
+WEBHOOK_EVENT_CHOICES = [*WEBHOOK_KINDS, "*"]
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=[*WEBHOOK_KINDS, "*"]), required=False
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENT_CHOICES), required=False
     )
     created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True

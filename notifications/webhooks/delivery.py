@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.metrics.counters import record_webhook_attempt
 from notifications.models import OutboxStatus, Webhook, WebhookAttempt, WebhookDelivery
 from notifications.relay import claim_for_relay
 from notifications.webhooks import http
@@ -200,6 +202,7 @@ def record_attempt(
         )
         if claimed.event_type != "webhook.test":
             _track_endpoint_health(claimed, succeeded=outcome == "succeeded", now=now)
+        transaction.on_commit(partial(record_webhook_attempt, outcome))
         if retry_in is not None and retry_in <= settings.WEBHOOK_COUNTDOWN_MAX_SECONDS:
             from notifications.tasks import deliver_webhook_task
 

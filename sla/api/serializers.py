@@ -35,6 +35,8 @@ class CalendarSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "version", "created_at", "updated_at"]
+        # The model's default is for rows; a new calendar states its zone (API.md).
+        extra_kwargs = {"timezone": {"required": True}}
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value = super().to_internal_value(data)

@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from config.openapi import errors
 from tickets.classification.service import classify_ticket_text
+from tickets.models import Priority
 from tickets.selectors import get_visible_project
 
 
@@ -44,9 +46,7 @@ ClassifyResponse = inline_serializer(
     "ClassifyResponse",
     {
         "suggested_category": serializers.CharField(),
-        "suggested_priority": serializers.ChoiceField(
-            choices=["low", "medium", "high", "critical"]
-        ),
+        "suggested_priority": serializers.ChoiceField(choices=Priority.choices),
         "confidence": serializers.FloatField(),
         "source": serializers.ChoiceField(choices=["gemini", "local", "keywords"]),
         "model_version": serializers.CharField(),
@@ -59,7 +59,9 @@ class ClassifyView(APIView):
 
     throttle_classes = [ClassifyThrottle]
 
-    @extend_schema(request=ClassifyRequestSerializer, responses={200: ClassifyResponse})
+    @extend_schema(
+        request=ClassifyRequestSerializer, responses={200: ClassifyResponse, **errors(429)}
+    )
     def post(self, request: Request) -> Response:
         data = ClassifyRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

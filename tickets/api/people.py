@@ -1,70 +1,22 @@
-"""Auth and people: tokens, the caller, site-admin user management."""
+"""People: the caller, site-admin user management (signing in is in `signin.py`)."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.openapi import errors
 from config.pagination import cursor_pagination
 from tickets.models import Membership, User
 from tickets.permissions import IsSiteAdmin
 from tickets.services.people import create_user, update_user
-
-
-class LoginThrottle(SimpleRateThrottle):
-    """Per client IP (and per username) so one attacker cannot spray passwords."""
-
-    scope = "login"
-
-    def get_rate(self) -> str:
-        return str(settings.LOGIN_RATE)
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        data = request.data if isinstance(request.data, dict) else {}
-        username = str(data.get("username", ""))[:150]
-        ident = self.get_ident(request)
-        return f"throttle_login_{ident}_{username.lower()}"
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=256, trim_whitespace=False)
-
-
-class TokenView(APIView):
-    """`POST {username, password}` -> `{"token"}`."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginThrottle]
-
-    @extend_schema(
-        request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
-    )
-    def post(self, request: Request) -> Response:
-        data = TokenRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            raise serializers.ValidationError({"non_field_errors": ["Wrong username or password."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -118,31 +70,34 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "email", "full_name", "is_superuser", "memberships"]
 
 
+def me_payload(user: User) -> dict[str, Any]:
+    """The caller as `GET me/` (and signing in) answers: built by hand, this endpoint is hot and
+    ModelSerializer builds its fields per request."""
+    memberships = (
+        Membership.objects.filter(user=user).select_related("project").order_by("project__key")
+    )
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "full_name": user.full_name,
+        "is_superuser": user.is_superuser,
+        "memberships": [
+            {"project": m.project.key, "project_name": m.project.name, "role": m.role}
+            for m in memberships
+        ],
+    }
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        user = cast(User, request.user)
-        memberships = (
-            Membership.objects.filter(user=user).select_related("project").order_by("project__key")
-        )
-        # Built by hand: this endpoint is hot, and ModelSerializer builds its fields per request.
-        return Response(
-            {
-                "id": user.pk,
-                "username": user.username,
-                "email": user.email,
-                "full_name": user.full_name,
-                "is_superuser": user.is_superuser,
-                "memberships": [
-                    {"project": m.project.key, "project_name": m.project.name, "role": m.role}
-                    for m in memberships
-                ],
-            }
-        )
+        return Response(me_payload(cast(User, request.user)))
 
 
+@extend_schema_view(post=extend_schema(responses={201: UserSerializer, **errors(409)}))
 class UserListView(generics.ListCreateAPIView):
     permission_classes = [IsAuthenticated, IsSiteAdmin]
     serializer_class = UserSerializer

@@ -14,8 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import Forbidden, InvalidInput, NotFound
+from config.openapi import errors
 from config.pagination import cursor_pagination
 from config.rawsql import fetch_all
+from tickets.api.schema import BoardSerializer
 from tickets.api.serializers import (
     ColumnSerializer,
     MemberSerializer,
@@ -67,10 +69,12 @@ class ProjectListView(GenericAPIView[Project]):
     serializer_class = ProjectSerializer
     pagination_class = cursor_pagination("key")
 
+    @extend_schema(responses=ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(visible_projects(request.user).order_by("key"))
         return self.get_paginated_response(ProjectSerializer(page, many=True).data)
 
+    @extend_schema(request=ProjectSerializer, responses={201: ProjectSerializer, **errors(409)})
     def post(self, request: Request) -> Response:
         if not request.user.is_superuser:
             raise Forbidden("Only site admins can create projects.")
@@ -93,7 +97,7 @@ class ProjectDetailView(GenericAPIView[Project]):
     def get(self, request: Request, key: str) -> Response:
         return Response(ProjectSerializer(get_visible_project(request.user, key)).data)
 
-    @extend_schema(request=ProjectUpdateSerializer)
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
     def patch(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.ADMIN, "configure this project")
@@ -112,6 +116,7 @@ class MemberListView(GenericAPIView[Membership]):
     serializer_class = MemberSerializer
     pagination_class = cursor_pagination("id")
 
+    @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.AGENT, "list the project's members")
@@ -120,7 +125,7 @@ class MemberListView(GenericAPIView[Membership]):
         )
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
-    @extend_schema(request=MemberWriteSerializer)
+    @extend_schema(request=MemberWriteSerializer, responses={201: MemberSerializer})
     def post(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.ADMIN, "manage members")
@@ -150,7 +155,7 @@ class MemberDetailView(GenericAPIView[Membership]):
             raise NotFound(f"{username} is not a member of {key}.")
         return membership
 
-    @extend_schema(request=RoleSerializer)
+    @extend_schema(request=RoleSerializer, responses=MemberSerializer)
     def patch(self, request: Request, key: str, username: str) -> Response:
         membership = self._membership(request, key, username)
         data = RoleSerializer(data=request.data)
@@ -160,6 +165,7 @@ class MemberDetailView(GenericAPIView[Membership]):
         )
         return Response(MemberSerializer(membership).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str, username: str) -> Response:
         services.remove_member(
             actor=request.user, membership=self._membership(request, key, username)
@@ -179,9 +185,11 @@ class StatusListView(GenericAPIView[Status]):
     serializer_class = StatusSerializer
     pagination_class = None
 
+    @extend_schema(responses=StatusSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(StatusSerializer(Status.objects.all(), many=True).data)
 
+    @extend_schema(responses={201: StatusSerializer, **errors(409)})
     def post(self, request: Request) -> Response:
         _site_admin(request)
         data = StatusSerializer(data=request.data)
@@ -215,6 +223,7 @@ class StatusDetailView(GenericAPIView[Status]):
             ).data
         )
 
+    @extend_schema(responses={204: None, **errors(409)})
     def delete(self, request: Request, key: str) -> Response:
         _site_admin(request)
         services.delete_status(actor=request.user, status=self._status(key))
@@ -234,11 +243,13 @@ class ColumnListView(GenericAPIView[BoardColumn]):
     serializer_class = ColumnSerializer
     pagination_class = None
 
+    @extend_schema(responses=ColumnSerializer(many=True))
     def get(self, request: Request, key: str) -> Response:
         project = staff_project(request, key, "see the board")
         context = {"counts": status_counts(project)}
         return Response(ColumnSerializer(columns_of(project), many=True, context=context).data)
 
+    @extend_schema(responses={201: ColumnSerializer})
     def post(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.ADMIN, "configure the board")
@@ -284,6 +295,7 @@ class ColumnDetailView(GenericAPIView[BoardColumn]):
         column = next(c for c in columns_of(project) if c.pk == column_id)
         return Response(ColumnSerializer(column, context={"counts": status_counts(project)}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, key: str, column_id: int) -> Response:
         project, column = self._column(request, key, column_id)
         require_role(request.user, project, Role.ADMIN, "configure the board")
@@ -293,7 +305,9 @@ class ColumnDetailView(GenericAPIView[BoardColumn]):
 
 class ColumnReorderView(GenericAPIView[BoardColumn]):
     serializer_class = ReorderSerializer
+    pagination_class = None
 
+    @extend_schema(responses=ColumnSerializer(many=True))
     def post(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.ADMIN, "configure the board")
@@ -353,7 +367,8 @@ class BoardView(GenericAPIView[Ticket]):
     @extend_schema(
         parameters=[
             OpenApiParameter("limit", int, description="Tickets per column (1-200, default 50)")
-        ]
+        ],
+        responses=BoardSerializer,
     )
     def get(self, request: Request, key: str) -> Response:
         project, seq = staff_board(request.user, key, "see the board")
@@ -387,6 +402,7 @@ class ColumnTicketsView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
     pagination_class = BoardCursorPagination
 
+    @extend_schema(responses=TicketSerializer(many=True))
     def get(self, request: Request, key: str, column_id: int) -> Response:
         project = staff_project(request, key, "see the board")
         column = next((c for c in columns_of(project) if c.pk == column_id), None)

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from tickets.api.triage import TriageSerializer
 from tickets.models import (
     MAX_ID,
     Attachment,
@@ -110,17 +111,17 @@ class MemberSerializer(serializers.ModelSerializer[Membership]):
 
 class MemberWriteSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class RoleSerializer(serializers.Serializer[Any]):
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class StatusSerializer(serializers.ModelSerializer[Status]):
     key = serializers.SlugField(max_length=40)
     color = serializers.RegexField(r"^(#[0-9A-Fa-f]{6})?$", required=False, allow_blank=True)
-    category = serializers.ChoiceField(choices=StatusCategory.values)
+    category = serializers.ChoiceField(choices=StatusCategory.choices)
     category_color = serializers.CharField(read_only=True)
 
     class Meta:
@@ -270,7 +271,7 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     description = serializers.CharField(
         allow_blank=True, required=False, default="", max_length=100_000
     )
-    priority = serializers.ChoiceField(choices=Priority.values, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     category = serializers.CharField(max_length=50, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
@@ -285,13 +286,14 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     linked_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     is_sensitive = serializers.BooleanField(required=False, default=False)
     metadata = serializers.DictField(required=False)
+    triage = TriageSerializer(required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=300, required=False)
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
     status = serializers.CharField(max_length=40, required=False)
-    priority = serializers.ChoiceField(choices=Priority.values, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     category = serializers.CharField(max_length=50, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
@@ -349,6 +351,12 @@ class WatchSerializer(serializers.Serializer[Any]):
     notify_email = serializers.BooleanField(required=False, default=True)
 
 
+class MyWatchSerializer(serializers.Serializer[Any]):
+    watching = serializers.BooleanField()
+    notify_in_app = serializers.BooleanField()
+    notify_email = serializers.BooleanField()
+
+
 class WatcherSerializer(serializers.ModelSerializer[Watcher]):
     username = serializers.CharField(source="user.username")
 
@@ -399,3 +407,10 @@ class BulkSerializer(serializers.Serializer[Any]):
     ids = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=500)
     action = serializers.ChoiceField(choices=["assign", "set_status", "set_priority", "archive"])
     value = serializers.JSONField(required=False, allow_null=True)
+
+    def validate_ids(self, value: list[Any]) -> list[Any]:
+        """Ids that are not numbers come back one by one as "Not a ticket id"; objects and lists
+        cannot even be told apart (they are not hashable), so they refuse the whole request."""
+        if any(isinstance(item, dict | list) for item in value):
+            raise serializers.ValidationError("Each id is a number (or a string of digits).")
+        return value

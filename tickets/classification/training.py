@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import structlog
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
 from config.redis import redis_lock
@@ -80,6 +81,7 @@ def labelled_tickets(project: Project, target: str) -> tuple[list[str], list[str
         .filter(Q(confirmed) | Q(changed) | chosen_by_staff)
         .order_by("-pk")
         .values_list("title", "description", target)[:MAX_TRAINING_TICKETS]
+        .using(settings.READ_REPLICA)  # a large read that tolerates replication lag
     )
     texts: list[str] = []
     labels: list[str] = []

@@ -1,0 +1,1 @@
+"""Prometheus metrics: `/metrics` (docs/operations.md lists every series)."""

@@ -1,0 +1,121 @@
+// The signed-in frame: brand, navigation, project switcher, connection state, user menu.
+import { Link, Outlet, useNavigate, useParams } from "@tanstack/react-router";
+import { useQuery } from "@tanstack/react-query";
+import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
+import { meQuery, useSignOut } from "../api/session";
+import { messageOf } from "../api/errors";
+import { showToast } from "../ui/toast";
+import { NAV } from "./nav";
+import { ConnectionStatus } from "./ConnectionStatus";
+import type { Me } from "../api/types";
+
+export function Shell() {
+  const { data: me } = useQuery(meQuery);
+  const params = useParams({ strict: false }) as { key?: string };
+  const navigate = useNavigate();
+  if (!me) return null;
+  const project = params.key ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Helpline
+        </Link>
+        <nav aria-label="Main" className="main-nav">
+          {NAV.filter((item) => item.visible?.(me) ?? true).map((item) => {
+            const href = item.href(project);
+            return href ? (
+              <a
+                key={item.label}
+                href={href}
+                onClick={(e) => {
+                  if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                  e.preventDefault();
+                  void navigate({ href });
+                }}
+              >
+                {item.label}
+              </a>
+            ) : null;
+          })}
+        </nav>
+        <ProjectSwitcher me={me} current={params.key ?? null} />
+        <div className="topbar-end">
+          <ConnectionStatus />
+          <UserMenu me={me} />
+        </div>
+      </header>
+      <main className="page" id="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+function ProjectSwitcher({ me, current }: { me: Me; current: string | null }) {
+  const navigate = useNavigate();
+  const projects = me.memberships.filter((m) => m.role !== "customer");
+  if (projects.length === 0) return null;
+  return (
+    <label className="project-switcher">
+      <span className="visually-hidden">Project</span>
+      <select
+        value={current ?? ""}
+        onChange={(e) =>
+          void navigate({ to: "/projects/$key/board", params: { key: e.target.value } })
+        }
+      >
+        {current === null && <option value="">Choose a project</option>}
+        {projects.map((m) => (
+          <option key={m.project} value={m.project}>
+            {m.project_name} ({m.project})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return "?";
+  if (parts.length === 1) return parts[0]!.slice(0, 2).toUpperCase();
+  return (parts[0]![0]! + parts[parts.length - 1]![0]!).toUpperCase();
+}
+
+function UserMenu({ me }: { me: Me }) {
+  const signOut = useSignOut();
+  const navigate = useNavigate();
+  const name = me.full_name || me.username;
+  async function out() {
+    try {
+      await signOut.mutateAsync();
+      await navigate({ to: "/login", search: {} });
+    } catch (error) {
+      showToast(messageOf(error), "error");
+    }
+  }
+  return (
+    <DropdownMenu.Root>
+      <DropdownMenu.Trigger className="user-button" aria-label={`User menu: ${name}`}>
+        <span className="avatar" aria-hidden="true">
+          {initials(name)}
+        </span>
+        <span className="user-name">{name}</span>
+      </DropdownMenu.Trigger>
+      <DropdownMenu.Portal>
+        <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
+          <DropdownMenu.Label className="menu-label">Signed in as {me.username}</DropdownMenu.Label>
+          {me.is_superuser && (
+            <DropdownMenu.Item className="menu-item" asChild>
+              <a href="/admin/">Django admin</a>
+            </DropdownMenu.Item>
+          )}
+          <DropdownMenu.Item className="menu-item" onSelect={() => void out()}>
+            Sign out
+          </DropdownMenu.Item>
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
+  );
+}

@@ -1,0 +1,7 @@
+// The route registry: every page under the signed-in shell. Part-2 features add their routes here.
+import { homeRoute } from "./homeRoute";
+import { boardRoute } from "../features/board/routes";
+import { queueRoute } from "../features/queue/routes";
+import { exportsRoute } from "../features/exports/routes";
+
+export const shellChildren = [homeRoute, boardRoute, queueRoute, exportsRoute] as const;

@@ -1,0 +1,49 @@
+"""axe-core (the npm package's own build, injected into the page) finds no serious or critical
+violation on the sign-in page and the board, in light and dark mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests_support.live import ROOT
+from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+
+# The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(300),
+]
+
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_sign_in_and_board_have_no_serious_violations(
+    desk: Desk, team: Team, new_context: Any, dark: bool
+) -> None:
+    context = new_context(dark=dark)
+    page = context.new_page()
+    page.goto("/login")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert serious_violations(page) == []
+    sign_in_cookie(context, desk, team.admin)
+    page.goto("/projects/DESK/board")
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+    expect(page.get_by_role("list", name="Viewing now").get_by_role("listitem")).to_have_count(1)
+    assert serious_violations(page) == []
+    if dark:
+        screenshot(page, "board-dark")
