@@ -97,16 +97,19 @@ def visible_tickets(user: Any, roles: dict[int, str] | None = None) -> QuerySet[
     return Ticket.objects.filter(visibility.q())
 
 
-def get_visible_ticket(user: Any, ticket_id: Any, *, for_update: bool = False) -> Ticket:
+def get_visible_ticket(
+    user: Any, ticket_id: Any, *, for_update: bool = False, roles: dict[int, str] | None = None
+) -> Ticket:
     """The ticket by id, or NotFound when it does not exist or the user may not see it.
 
-    With `for_update` the ticket row (only) is locked until the transaction ends.
+    With `for_update` the ticket row (only) is locked until the transaction ends; `roles`: the
+    user's memberships when the caller already read them.
     """
     try:
         pk = int(ticket_id)
     except (TypeError, ValueError):
         raise NotFound("No such ticket.") from None
-    qs = visible_tickets(user).select_related("project", "status")
+    qs = visible_tickets(user, roles).select_related("project", "status")
     if for_update:
         qs = qs.select_for_update(of=("self",))
     ticket = qs.filter(pk=pk).first()
@@ -225,8 +228,9 @@ class FullTicketBuilder:
 
     def finish(self, tickets: list[Ticket]) -> list[Ticket]:
         """The built tickets, with "no SLA row" known for those that have none (no query later)."""
-        if self.without_sla:
-            prefetch_related_objects(self.without_sla, "sla_state")
+        if self.without_sla:  # the LEFT JOIN already said "none": an empty Prefetch, no query
+            empty = Prefetch("sla_state", queryset=TicketSla.objects.none())
+            prefetch_related_objects(self.without_sla, empty)
             self.without_sla = []
         return tickets
 

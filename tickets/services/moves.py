@@ -140,7 +140,7 @@ def _move_once(
     tickets = {
         t.pk: t
         for t in Ticket.objects.filter(pk__in=ids, project_id=project_id)
-        .select_related("project", "status", "assignee", "requester", "created_by")
+        .select_related("project", "status", "assignee", "requester", "created_by", "sla_state")
         .select_for_update(no_key=True, of=("self",))
         .order_by("pk")
     }

@@ -22,7 +22,7 @@ from sla import services as sla_services
 from tickets.audit import record_audit
 from tickets.models import Priority, Project, Role, Status, Ticket, User, Watcher
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
-from tickets.selectors import get_visible_ticket
+from tickets.selectors import get_visible_ticket, memberships
 from tickets.services.events import notify, ticket_event_data
 from tickets.services.moves import MOVE_ATTEMPTS, move_ticket
 from tickets.services.ranks import bottom_of, hold_rank_space, rank_for_gap
@@ -109,7 +109,10 @@ def create_ticket(
         raise _field_error("priority", f"priority must be one of {', '.join(Priority.values)}.")
     if category is not None and category not in project.categories:
         raise _field_error("category", f"category must be one of {', '.join(project.categories)}.")
-    requester = _member(project, requester or actor, minimum=Role.CUSTOMER, field="requester")
+    if requester is None or requester.pk == actor.pk:
+        requester = actor  # a member (role above), active: no second read of the same row
+    else:
+        requester = _member(project, requester, minimum=Role.CUSTOMER, field="requester")
     assignee = _member(project, assignee, minimum=Role.AGENT, field="assignee")
     status = _default_status()
     now = timezone.now()
@@ -244,21 +247,30 @@ def update_ticket(
     unknown = set(changes) - STAFF_EDITABLE
     if unknown:
         raise InvalidInput(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    roles = {} if actor.is_superuser else memberships(actor)
+    ticket = get_visible_ticket(actor, ticket_id, roles=roles)
+    role = Role.ADMIN if actor.is_superuser else roles.get(ticket.project_id)
+    if not is_staff_role(role) and set(changes) - CUSTOMER_EDITABLE:
+        raise Forbidden("Customers can only edit the title and description of their tickets.")
+    if ticket.is_archived:
+        raise DomainError("Archived tickets cannot be edited.")
+    rest = {k: v for k, v in changes.items() if k != "status"}
+    moving = "status" in changes and changes["status"] != ticket.status.key
+
+    def move() -> Ticket:
+        return move_ticket(
+            actor=actor,
+            ticket_id=ticket.pk,
+            status_key=changes["status"],
+            client_mutation_id=client_mutation_id,
+            keep_place_in_column=True,
+        )
+
+    if not rest:  # a status change only: the move is the whole transaction (no savepoint)
+        return move() if moving else ticket
     with transaction.atomic():
-        ticket = get_visible_ticket(actor, ticket_id)
-        if not is_staff_role(role_in(actor, ticket.project)) and set(changes) - CUSTOMER_EDITABLE:
-            raise Forbidden("Customers can only edit the title and description of their tickets.")
-        if ticket.is_archived:
-            raise DomainError("Archived tickets cannot be edited.")
-        rest = {k: v for k, v in changes.items() if k != "status"}
-        if "status" in changes and changes["status"] != ticket.status.key:
-            move_ticket(
-                actor=actor,
-                ticket_id=ticket.pk,
-                status_key=changes["status"],
-                client_mutation_id=client_mutation_id,
-                keep_place_in_column=True,
-            )
+        if moving:
+            move()
         return _update_fields(actor=actor, ticket_id=ticket.pk, changes=rest)
 
 
