@@ -169,8 +169,6 @@ CACHES = {
     }
 }
 
-# The channel layer shards groups and channels over these servers (channels_redis hashes names).
-CHANNEL_REDIS_HOSTS: list[str] = env.list("CHANNEL_REDIS_HOSTS", default=[REDIS_URL])
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
