@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
+
+from config.api import envelope
 
 # Paths the app never answers: everything else is a client route.
 SERVER_PREFIXES = r"api/|admin/|static/|media/|healthz$|readyz$|metrics$"
@@ -38,11 +40,14 @@ def _index_html() -> bytes | None:
 def app(request: HttpRequest) -> HttpResponse:
     body = _index_html()
     if body is None:
-        response = HttpResponse(
-            b"<!doctype html><title>Helpline</title><p>The web UI is not built: run "
-            b"<code>make ui</code> (or <code>make run</code>).</p>",
+        # In the error envelope like every other failure (the middleware would replace an HTML one).
+        response = JsonResponse(
+            envelope(
+                "service_unavailable",
+                "The web UI is not built: run `make ui` (or `make run`).",
+                request=request,
+            ),
             status=503,
-            content_type="text/html; charset=utf-8",
         )
     else:
         response = HttpResponse(body, content_type="text/html; charset=utf-8")

@@ -62,7 +62,7 @@ def test_request_latency_is_counted_by_route_pattern_not_by_path(desk):
     before = only(scrape(), name)
     for ticket_id in ids:
         assert client.get(f"/api/v1/tickets/{ticket_id}/").status_code == 200
-    assert client.get("/no/such/page/4711").status_code == 404
+    assert client.get("/api/v1/no/such/page/4711").status_code == 404
     after = only(scrape(), name)
     assert after[route] - before.get(route, 0) == 3
     assert after[missing] - before.get(missing, 0) == 1
