@@ -257,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "SlaStateEnum": ["on_track", "near_breach", "breached", "paused", "met", "no_sla"],
         "ClassifierSourceEnum": ["gemini", "local", "keywords"],
         "BulkActionEnum": ["assign", "set_status", "set_priority", "archive"],
+        "TriageDecisionEnum": ["applied", "dismissed"],
         "ExportFormatEnum": "exports.models.ExportFormat",
         "ExportStatusEnum": "exports.models.ExportStatus",
         "DeliveryStatusEnum": "notifications.models.OutboxStatus",
