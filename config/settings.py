@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "sla",
     "notifications",
     "exports",
+    "saved_views",
 ]
 
 MIDDLEWARE = [

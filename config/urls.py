@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("sla.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("exports.api.urls")),
+    path("", include("saved_views.urls")),
 ]
 
 urlpatterns = [

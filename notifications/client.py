@@ -278,7 +278,7 @@ class BoardClient:
             await self.reload()
         elif kind == "presence":
             self.presence = message["users"]
-        elif kind in ("editing", "moving"):
+        elif kind in ("editing", "moving", "viewing"):
             self.indicators[(kind, message["ticket_id"], message["user"])] = message["active"]
         elif kind == "pong":
             self.pongs += 1

@@ -22,6 +22,11 @@ def visible_notifications(user: Any) -> QuerySet[Notification]:
     return qs.select_related("project", "actor")
 
 
+def unread_count(user: Any) -> int:
+    """How many of the user's visible notifications are unread (the bell's figure)."""
+    return visible_notifications(user).filter(read_at__isnull=True).count()
+
+
 def notification_data(notification: Notification) -> dict[str, Any]:
     """The wire shape of a notification (API and `/ws/me/` push)."""
     created = notification.created_at.isoformat().replace("+00:00", "Z")

@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from redis import asyncio as aioredis
 
-INDICATOR_KINDS = ("editing", "moving")
+INDICATOR_KINDS = ("editing", "moving", "viewing")
 
 
 def realtime_seconds(name: str, default: float) -> float:

@@ -8,6 +8,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("projects/<str:key>/events/", events.BoardEventsView.as_view(), name="board-events"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
     path(
+        "notifications/unread-count/",
+        views.NotificationUnreadCountView.as_view(),
+        name="notification-unread-count",
+    ),
+    path(
         "notifications/read-all/",
         views.NotificationReadAllView.as_view(),
         name="notification-read-all",

@@ -55,6 +55,14 @@ class NotificationListView(generics.ListAPIView):
         return qs
 
 
+class NotificationUnreadCountView(APIView):
+    @extend_schema(
+        responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()})
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"unread": inbox.unread_count(request.user)})
+
+
 class NotificationReadView(APIView):
     @extend_schema(request=None, responses=NotificationSerializer)
     def post(self, request: Request, pk: int) -> Response:

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from tickets.api.triage import TriageSerializer
 from tickets.models import (
     MAX_ID,
     Attachment,
@@ -285,6 +286,7 @@ class TicketCreateSerializer(serializers.Serializer[Any]):
     linked_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     is_sensitive = serializers.BooleanField(required=False, default=False)
     metadata = serializers.DictField(required=False)
+    triage = TriageSerializer(required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer[Any]):
@@ -347,6 +349,12 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
 class WatchSerializer(serializers.Serializer[Any]):
     notify_in_app = serializers.BooleanField(required=False, default=True)
     notify_email = serializers.BooleanField(required=False, default=True)
+
+
+class MyWatchSerializer(serializers.Serializer[Any]):
+    watching = serializers.BooleanField()
+    notify_in_app = serializers.BooleanField()
+    notify_email = serializers.BooleanField()
 
 
 class WatcherSerializer(serializers.ModelSerializer[Watcher]):

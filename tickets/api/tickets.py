@@ -1,56 +1,49 @@
 """Tickets: list/search/filter, create, detail, move, assign, escalate, conversation, watchers,
-audit, attachments, bulk and stats."""
+audit, bulk and stats (attachments: `tickets.api.attachments`; resolve and reopen:
+`tickets.api.actions`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.core import signing
-from django.core.files.storage import default_storage
 from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncDate
-from django.http import FileResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import NotFound
 from config.pagination import cursor_pagination
 from sla.selectors import sla_stats
+from tickets.api.dashboard import created_per_day
 from tickets.api.projects import page_of_tickets
 from tickets.api.serializers import (
     AssignSerializer,
-    AttachmentSerializer,
     AuditSerializer,
     BulkSerializer,
     MessageSerializer,
     MoveSerializer,
+    MyWatchSerializer,
     ReasonSerializer,
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
-    UploadSerializer,
     WatcherSerializer,
     WatchSerializer,
 )
 from tickets.filters import apply_ticket_filters, order_tickets, parse_ticket_filters
-from tickets.models import AuditLog, Priority, Role, StatusCategory, Ticket
+from tickets.models import AuditLog, Priority, Role, StatusCategory, Ticket, User
 from tickets.permissions import require_role
 from tickets.selectors import (
     get_visible_project,
     get_visible_ticket,
-    visible_attachments,
     visible_messages,
     visible_ticket,
     visible_tickets,
 )
-from tickets.services import bulk, conversation, moves
+from tickets.services import bulk, conversation, moves, triage
 from tickets.services import tickets as services
 
 
@@ -77,7 +70,13 @@ class TicketListView(GenericAPIView[Ticket]):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         project = get_visible_project(request.user, fields.pop("project"))
-        ticket = services.create_ticket(actor=request.user, project=project, **fields)
+        triage_data = fields.pop("triage", None)
+        if triage_data is not None:
+            ticket = triage.create_ticket_with_triage(
+                actor=request.user, project=project, triage=triage_data, **fields
+            )
+        else:
+            ticket = services.create_ticket(actor=request.user, project=project, **fields)
         response = _detail(request, ticket.pk)
         response.status_code = http.HTTP_201_CREATED
         return response
@@ -184,6 +183,19 @@ class MessageListView(GenericAPIView[Any]):
 class WatchView(GenericAPIView[Any]):
     serializer_class = WatchSerializer
 
+    @extend_schema(responses=MyWatchSerializer)
+    def get(self, request: Request, ticket_id: int) -> Response:
+        """Whether the caller watches the ticket, and on which channels."""
+        ticket = get_visible_ticket(request.user, ticket_id)
+        watcher = ticket.watchers.filter(user=cast(User, request.user)).first()
+        return Response(
+            {
+                "watching": watcher is not None,
+                "notify_in_app": bool(watcher and watcher.notify_in_app),
+                "notify_email": bool(watcher and watcher.notify_email),
+            }
+        )
+
     @extend_schema(responses=WatcherSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = WatchSerializer(data=request.data)
@@ -222,91 +234,6 @@ class AuditView(GenericAPIView[AuditLog]):
         return self.get_paginated_response(AuditSerializer(page, many=True).data)
 
 
-class AttachmentListView(GenericAPIView[Any]):
-    serializer_class = AttachmentSerializer
-    pagination_class = cursor_pagination("created_at", "id")
-    parser_classes = [MultiPartParser, FormParser]
-
-    def get(self, request: Request, ticket_id: int) -> Response:
-        ticket = get_visible_ticket(request.user, ticket_id)
-        page = self.paginate_queryset(ticket.attachments.select_related("uploaded_by"))
-        return self.get_paginated_response(AttachmentSerializer(page, many=True).data)
-
-    @extend_schema(request={"multipart/form-data": UploadSerializer})
-    def post(self, request: Request, ticket_id: int) -> Response:
-        data = UploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        attachment = conversation.add_attachment(
-            actor=request.user, ticket_id=ticket_id, upload=data.validated_data["file"]
-        )
-        return Response(AttachmentSerializer(attachment).data, status=http.HTTP_201_CREATED)
-
-
-ATTACHMENT_SALT = "helpline.attachment"
-
-
-class AttachmentDownloadView(GenericAPIView[Any]):
-    """302 to an expiring signed URL: S3 presigned, or a Django-signed URL served below."""
-
-    serializer_class = AttachmentSerializer
-
-    def get(self, request: Request, attachment_id: int) -> HttpResponseRedirect:
-        from django.conf import settings
-
-        attachment = (
-            visible_attachments(request.user)
-            .select_related("ticket")
-            .filter(pk=attachment_id)
-            .first()
-        )
-        if attachment is None:
-            raise NotFound("No such attachment.")
-        conversation.record_attachment_view(actor=request.user, attachment=attachment)
-        if settings.AWS_STORAGE_BUCKET_NAME:
-            url = default_storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
-                attachment.file.name,
-                parameters={
-                    "ResponseContentDisposition": f'attachment; filename="{attachment.filename}"'
-                },
-                expire=settings.SIGNED_URL_SECONDS,
-            )
-        else:
-            token = signing.dumps({"a": attachment.pk}, salt=ATTACHMENT_SALT)
-            url = request.build_absolute_uri(reverse("attachment-file", args=[token]))
-        return HttpResponseRedirect(url)
-
-
-class SignedAttachmentFileView(GenericAPIView[Any]):
-    """Serves a file-system attachment to whoever holds a valid, unexpired signature."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    serializer_class = AttachmentSerializer
-
-    def get(self, request: Request, token: str) -> FileResponse:
-        from django.conf import settings
-
-        from tickets.models import Attachment
-
-        try:
-            payload = signing.loads(
-                token, salt=ATTACHMENT_SALT, max_age=settings.SIGNED_URL_SECONDS
-            )
-        except signing.BadSignature:
-            raise NotFound("This download link is invalid or has expired.") from None
-        attachment = Attachment.objects.filter(pk=payload.get("a")).first()
-        if attachment is None:
-            raise NotFound("No such attachment.")
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-
 class BulkView(GenericAPIView[Ticket]):
     serializer_class = BulkSerializer
 
@@ -325,12 +252,20 @@ class BulkView(GenericAPIView[Ticket]):
 class StatsView(GenericAPIView[Ticket]):
     serializer_class = TicketSerializer
 
+    @extend_schema(
+        description="Every ticket-list filter applies (`project`, `created_after`, "
+        "`created_before`, `priority`, ...); `created_per_day` spans the range, zero-filled."
+    )
     def get(self, request: Request) -> Response:
-        qs = visible_tickets(request.user).filter(is_archived=False)
-        key = request.query_params.get("project")
-        if key:
-            qs = qs.filter(project=get_visible_project(request.user, key))
-        return Response(ticket_stats(qs))
+        filters = parse_ticket_filters(request.query_params)
+        if filters.project:
+            get_visible_project(request.user, filters.project)
+        qs = apply_ticket_filters(visible_tickets(request.user), filters, user=request.user)
+        stats = ticket_stats(qs)
+        stats["created_per_day"] = created_per_day(
+            qs, after=filters.created_after, before=filters.created_before
+        )
+        return Response(stats)
 
 
 def ticket_stats(qs: Any) -> dict[str, Any]:

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from tickets.api import classify, people, projects, signin, tickets
+from tickets.api import (
+    actions,
+    assignees,
+    attachments,
+    classify,
+    lookup,
+    people,
+    projects,
+    signin,
+    tickets,
+)
 
 urlpatterns = [
     path("auth/token/", signin.TokenView.as_view(), name="auth-token"),
@@ -16,6 +26,11 @@ urlpatterns = [
         "projects/<str:key>/members/<str:username>/",
         projects.MemberDetailView.as_view(),
         name="member-detail",
+    ),
+    path(
+        "projects/<str:key>/assignees/",
+        assignees.AssigneeListView.as_view(),
+        name="assignee-list",
     ),
     path("projects/<str:key>/columns/", projects.ColumnListView.as_view(), name="column-list"),
     path(
@@ -39,6 +54,7 @@ urlpatterns = [
     path("tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
     path("tickets/bulk/", tickets.BulkView.as_view(), name="ticket-bulk"),
     path("tickets/classify/", classify.ClassifyView.as_view(), name="ticket-classify"),
+    path("tickets/by-key/<str:key>/", lookup.TicketByKeyView.as_view(), name="ticket-by-key"),
     path("tickets/<int:ticket_id>/", tickets.TicketDetailView.as_view(), name="ticket-detail"),
     path("tickets/<int:ticket_id>/move/", tickets.MoveView.as_view(), name="ticket-move"),
     path("tickets/<int:ticket_id>/assign/", tickets.AssignView.as_view(), name="ticket-assign"),
@@ -50,6 +66,8 @@ urlpatterns = [
         tickets.AcknowledgeView.as_view(),
         name="ticket-acknowledge",
     ),
+    path("tickets/<int:ticket_id>/resolve/", actions.ResolveView.as_view(), name="ticket-resolve"),
+    path("tickets/<int:ticket_id>/reopen/", actions.ReopenView.as_view(), name="ticket-reopen"),
     path(
         "tickets/<int:ticket_id>/messages/",
         tickets.MessageListView.as_view(),
@@ -64,17 +82,17 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/audit/", tickets.AuditView.as_view(), name="ticket-audit"),
     path(
         "tickets/<int:ticket_id>/attachments/",
-        tickets.AttachmentListView.as_view(),
+        attachments.AttachmentListView.as_view(),
         name="ticket-attachments",
     ),
     path(
         "attachments/<int:attachment_id>/download/",
-        tickets.AttachmentDownloadView.as_view(),
+        attachments.AttachmentDownloadView.as_view(),
         name="attachment-download",
     ),
     path(
         "attachments/file/<str:token>/",
-        tickets.SignedAttachmentFileView.as_view(),
+        attachments.SignedAttachmentFileView.as_view(),
         name="attachment-file",
     ),
     path("stats/", tickets.StatsView.as_view(), name="stats"),
