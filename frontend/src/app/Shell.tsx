@@ -7,12 +7,15 @@ import { messageOf } from "../api/errors";
 import { showToast } from "../ui/toast";
 import { NAV } from "./nav";
 import { ConnectionStatus } from "./ConnectionStatus";
+import { Bell } from "./Bell";
+import { useMeSocket } from "./useMeSocket";
 import type { Me } from "../api/types";
 
 export function Shell() {
   const { data: me } = useQuery(meQuery);
   const params = useParams({ strict: false }) as { key?: string };
   const navigate = useNavigate();
+  useMeSocket(Boolean(me));
   if (!me) return null;
   const project = params.key ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
   return (
@@ -42,6 +45,7 @@ export function Shell() {
         <ProjectSwitcher me={me} current={params.key ?? null} />
         <div className="topbar-end">
           <ConnectionStatus />
+          <Bell />
           <UserMenu me={me} />
         </div>
       </header>

@@ -17,4 +17,5 @@ export const NAV: NavItem[] = [
     href: (project) => (project ? `/projects/${project}/board` : null),
     visible: isStaff,
   },
+  { label: "Inbox", href: () => "/inbox" },
 ];

@@ -1,5 +1,6 @@
 // The route registry: every page under the signed-in shell. Part-2 features add their routes here.
 import { homeRoute } from "./homeRoute";
 import { boardRoute } from "../features/board/routes";
+import { inboxRoute } from "../features/inbox/routes";
 
-export const shellChildren = [homeRoute, boardRoute] as const;
+export const shellChildren = [homeRoute, boardRoute, inboxRoute] as const;
