@@ -8,7 +8,7 @@ export interface NavItem {
   visible?(me: Me): boolean;
 }
 
-const isStaff = (me: Me) =>
+export const isStaff = (me: Me) =>
   me.is_superuser === true || me.memberships.some((m) => m.role !== "customer");
 
 export const NAV: NavItem[] = [
@@ -17,5 +17,7 @@ export const NAV: NavItem[] = [
     href: (project) => (project ? `/projects/${project}/board` : null),
     visible: isStaff,
   },
+  { label: "Dashboard", href: () => "/dashboard", visible: isStaff },
+  { label: "Portal", href: () => "/portal", visible: (me) => !isStaff(me) },
   { label: "Inbox", href: () => "/inbox" },
 ];

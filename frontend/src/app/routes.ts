@@ -2,5 +2,14 @@
 import { homeRoute } from "./homeRoute";
 import { boardRoute } from "../features/board/routes";
 import { inboxRoute } from "../features/inbox/routes";
+import { dashboardRoute } from "../features/dashboard/routes";
+import { portalRoute, portalTicketRoute } from "../features/portal/routes";
 
-export const shellChildren = [homeRoute, boardRoute, inboxRoute] as const;
+export const shellChildren = [
+  homeRoute,
+  boardRoute,
+  inboxRoute,
+  dashboardRoute,
+  portalRoute,
+  portalTicketRoute,
+] as const;
