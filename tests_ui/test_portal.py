@@ -79,6 +79,11 @@ def test_a_customer_raises_a_ticket_answers_it_and_never_sees_internal_notes(
     page.reload()
     expect(messages).to_have_count(2)
 
+    # Ann's public answer notified Carol: her inbox links to the portal, not the staff page.
+    page.goto("/inbox")
+    link = page.get_by_role("list", name="Notifications").get_by_role("link").first
+    expect(link).to_have_attribute("href", f"/portal/tickets/{ticket.key}")
+
     assert NOTE not in page.content()
     assert bodies, "the page fetched nothing?"
     assert any("We are checking invoice 77." in b for b in bodies)

@@ -23,7 +23,11 @@ function Breakdown({ title, data }: { title: string; data: { name: string; count
       <figcaption>{title}</figcaption>
       <div aria-hidden="true" className="chart-box">
         <ResponsiveContainer width="100%" height={200}>
-          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 0 }}>
+          <BarChart
+            accessibilityLayer={false}
+            data={data}
+            margin={{ top: 8, right: 8, bottom: 8, left: 0 }}
+          >
             <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
             <XAxis dataKey="name" stroke="var(--muted)" />
             <YAxis allowDecimals={false} stroke="var(--muted)" />
@@ -55,6 +59,7 @@ export default function Charts({ stats }: { stats: Stats }) {
         <div aria-hidden="true" className="chart-box">
           <ResponsiveContainer width="100%" height={220}>
             <LineChart
+              accessibilityLayer={false}
               data={stats.created_per_day}
               margin={{ top: 8, right: 16, bottom: 8, left: 0 }}
             >

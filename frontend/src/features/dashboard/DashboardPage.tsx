@@ -33,36 +33,33 @@ export function DashboardPage() {
           aria-label="Filters"
           onSubmit={(e) => e.preventDefault()}
         >
-          <label>
-            Project{" "}
-            <select
-              value={filters.project ?? ""}
-              onChange={(e) => setFilter("project", e.target.value)}
-            >
-              <option value="">All projects</option>
-              {projects.map((m) => (
-                <option key={m.project} value={m.project}>
-                  {m.project_name} ({m.project})
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            From{" "}
-            <input
-              type="date"
-              value={filters.created_after ?? ""}
-              onChange={(e) => setFilter("created_after", e.target.value)}
-            />
-          </label>
-          <label>
-            Before{" "}
-            <input
-              type="date"
-              value={filters.created_before ?? ""}
-              onChange={(e) => setFilter("created_before", e.target.value)}
-            />
-          </label>
+          <label htmlFor="dashboard-project">Project</label>
+          <select
+            id="dashboard-project"
+            value={filters.project ?? ""}
+            onChange={(e) => setFilter("project", e.target.value)}
+          >
+            <option value="">All projects</option>
+            {projects.map((m) => (
+              <option key={m.project} value={m.project}>
+                {m.project_name} ({m.project})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="dashboard-from">From</label>
+          <input
+            id="dashboard-from"
+            type="date"
+            value={filters.created_after ?? ""}
+            onChange={(e) => setFilter("created_after", e.target.value)}
+          />
+          <label htmlFor="dashboard-before">Before</label>
+          <input
+            id="dashboard-before"
+            type="date"
+            value={filters.created_before ?? ""}
+            onChange={(e) => setFilter("created_before", e.target.value)}
+          />
         </form>
       </div>
       {query.isPending ? (

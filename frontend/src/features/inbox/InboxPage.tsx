@@ -12,6 +12,8 @@ import {
 import { messageOf } from "../../api/errors";
 import { ErrorPanel } from "../../app/NotFound";
 import { showToast } from "../../ui/toast";
+import { isStaff } from "../../app/nav";
+import { inboxRoute } from "./routes";
 
 export function InboxPage() {
   const [unreadOnly, setUnreadOnly] = useState(false);
@@ -89,6 +91,8 @@ function InboxItem({ notification: n }: { notification: Notification }) {
   const markRead = useMarkRead();
   const navigate = useNavigate();
   const key = ticketKeyOf(n);
+  // Customers read their tickets in the portal; staff on the ticket page.
+  const base = isStaff(inboxRoute.useRouteContext().me) ? "/tickets/" : "/portal/tickets/";
   const when = new Date(n.created_at);
   return (
     <li
@@ -99,12 +103,12 @@ function InboxItem({ notification: n }: { notification: Notification }) {
         <span className="inbox-title">
           {key ? (
             <a
-              href={`/tickets/${encodeURIComponent(key)}`}
+              href={`${base}${encodeURIComponent(key)}`}
               onClick={(e) => {
                 if (!n.read) markRead.mutate(n.id);
                 if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
                 e.preventDefault();
-                void navigate({ href: `/tickets/${encodeURIComponent(key)}` });
+                void navigate({ href: `${base}${encodeURIComponent(key)}` });
               }}
             >
               {n.title}
