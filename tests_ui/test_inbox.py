@@ -55,4 +55,6 @@ def test_a_colleagues_action_arrives_live_and_mark_all_read_zeroes_the_bell(
     expect(page).to_have_title("Helpline")
     expect(page.get_by_role("button", name=re.compile("^Mark read"))).to_have_count(0)
     assert Notification.objects.filter(user=team.ann, read_at__isnull=True).count() == 0
-    expect(page.get_by_role("status").filter(has_text="2 notifications marked read")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="2 notifications marked read")
+    ).to_be_visible()
