@@ -25,7 +25,7 @@ def api_stats(user: Any, query: str = "") -> dict[str, Any]:
     client.force_login(user)
     response = client.get(f"/api/v1/stats/{query}")
     assert response.status_code == 200
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_the_dashboard_totals_match_the_api(desk: Desk, team: Team, new_context: Any) -> None:
