@@ -8,6 +8,8 @@ import { showToast } from "../ui/toast";
 import { NAV } from "./nav";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { NewTicketButton } from "../features/create/NewTicketButton";
+import { Bell } from "./Bell";
+import { useMeSocket } from "./useMeSocket";
 import type { Me } from "../api/types";
 
 export function Shell() {
@@ -16,6 +18,7 @@ export function Shell() {
   // On a ticket page the project is the key's prefix (DESK-42 -> DESK).
   const current = params.key ?? params.ticketKey?.toUpperCase().replace(/-\d+$/, "") ?? null;
   const navigate = useNavigate();
+  useMeSocket(Boolean(me));
   if (!me) return null;
   const project = current ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
   return (
@@ -48,6 +51,7 @@ export function Shell() {
             <NewTicketButton />
           )}
           <ConnectionStatus />
+          <Bell />
           <UserMenu me={me} />
         </div>
       </header>

@@ -8,7 +8,7 @@ export interface NavItem {
   visible?(me: Me): boolean;
 }
 
-const isStaff = (me: Me) =>
+export const isStaff = (me: Me) =>
   me.is_superuser === true || me.memberships.some((m) => m.role !== "customer");
 
 export const NAV: NavItem[] = [
@@ -19,4 +19,7 @@ export const NAV: NavItem[] = [
   },
   { label: "Tickets", href: () => "/tickets", visible: isStaff },
   { label: "Exports", href: () => "/exports", visible: isStaff },
+  { label: "Dashboard", href: () => "/dashboard", visible: isStaff },
+  { label: "Portal", href: () => "/portal", visible: (me) => !isStaff(me) },
+  { label: "Inbox", href: () => "/inbox" },
 ];

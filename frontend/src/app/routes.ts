@@ -4,6 +4,9 @@ import { boardRoute } from "../features/board/routes";
 import { queueRoute } from "../features/queue/routes";
 import { exportsRoute } from "../features/exports/routes";
 import { ticketRoute } from "../features/ticket/routes";
+import { inboxRoute } from "../features/inbox/routes";
+import { dashboardRoute } from "../features/dashboard/routes";
+import { portalRoute, portalTicketRoute } from "../features/portal/routes";
 
 export const shellChildren = [
   homeRoute,
@@ -11,4 +14,8 @@ export const shellChildren = [
   queueRoute,
   exportsRoute,
   ticketRoute,
+  inboxRoute,
+  dashboardRoute,
+  portalRoute,
+  portalTicketRoute,
 ] as const;
