@@ -41,7 +41,7 @@ def app(request: HttpRequest) -> HttpResponse:
     body = _index_html()
     if body is None:
         # In the error envelope like every other failure (the middleware would replace an HTML one).
-        response = JsonResponse(
+        response: HttpResponse = JsonResponse(
             envelope(
                 "service_unavailable",
                 "The web UI is not built: run `make ui` (or `make run`).",
