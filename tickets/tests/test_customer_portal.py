@@ -103,6 +103,7 @@ def urls_for(objects: dict[str, Any], ticket: Any) -> dict[str, str]:
     t = ticket.pk
     return {
         "api/v1/meta/": "/api/v1/meta/",
+        "api/v1/auth/csrf/": "/api/v1/auth/csrf/",
         "api/v1/me/": "/api/v1/me/",
         "api/v1/users/": "/api/v1/users/",
         "api/v1/users/<str:username>/": "/api/v1/users/agent/",
@@ -183,6 +184,7 @@ def leaks(body: bytes) -> bool:
 
 # What the customer gets from each GET route of their own ticket and project.
 CUSTOMER_STATUS = {
+    "api/v1/auth/csrf/": 204,
     "api/v1/users/": 403,
     "api/v1/users/<str:username>/": 403,
     "api/v1/projects/<str:key>/members/": 403,
