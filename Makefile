@@ -36,7 +36,7 @@ help:
 
 $(STAMP): $(LOCKED)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(LOCKED)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCKED)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
