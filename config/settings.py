@@ -152,6 +152,12 @@ REDIS_URL: str = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 if TESTING:
     # The suite uses its own logical database so it never touches a running desk's keys.
     REDIS_URL = env.str("TEST_REDIS_URL", default=_redis_db(REDIS_URL, 15))
+    # Under pytest-xdist each worker (gw0, gw1, ...) takes the next database down, so one worker's
+    # flush, broker queue and channel prefix never reach another's (its processes inherit the URL).
+    _xdist_worker = env.str("PYTEST_XDIST_WORKER", default="")
+    if _xdist_worker:
+        _base = int(REDIS_URL.rsplit("/", 1)[-1] or 0)
+        REDIS_URL = _redis_db(REDIS_URL, _base - int(_xdist_worker.removeprefix("gw")))
 
 
 # Each Redis role may have its own server; every one defaults to REDIS_URL (in tests: the suite's).

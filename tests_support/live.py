@@ -12,14 +12,28 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+
+
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 120.0, what: str = "", step: float = 0.05
+) -> Any:
+    """Poll `condition` until it returns something truthy (returned), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
 
 
 def free_port() -> int:
@@ -34,8 +48,11 @@ def process_env(**extra: str) -> dict[str, str]:
 
     db = connection.settings_dict
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    # The child gets this worker's Redis database as TEST_REDIS_URL; without the xdist marker it
+    # would count down from it a second time.
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
     env = {
-        **os.environ,
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "HELPLINE_TESTING": "1",
         "DATABASE_URL": url,

@@ -119,7 +119,9 @@ def warm_up(base: str) -> None:
             httpx.get(f"{base}{script.group(1)}", timeout=120)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the live desk (and its Celery worker, which would otherwise take tasks queued by
+# later packages' tests from the same broker) stops when the browser tests are done.
+@pytest.fixture(scope="package")
 def desk(django_db_setup: None, django_db_blocker: Any) -> Iterator[Desk]:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("frontend/dist is missing: build the UI first (make ui)")
@@ -136,7 +138,7 @@ def desk(django_db_setup: None, django_db_blocker: Any) -> Iterator[Desk]:
             sockets.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)

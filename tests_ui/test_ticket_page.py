@@ -216,10 +216,6 @@ def test_attachments_refused_type_in_words_and_accepted_file_downloads(
     assert list(team.tickets[0].attachments.values_list("filename", flat=True)) == ["smoke.png"]
 
 
-@pytest.mark.xfail(
-    reason="Fails in the suite after the session-5 merge of parallel branches; not yet investigated (see the session note)",
-    strict=False,
-)
 def test_the_sla_badge_turns_from_near_breach_to_breached_as_time_passes(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
@@ -262,10 +258,6 @@ def test_an_unknown_or_invisible_key_shows_not_found(
     expect(page.get_by_text("Secret ops ticket")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    reason="Fails in the suite after the session-5 merge of parallel branches; not yet investigated (see the session note)",
-    strict=False,
-)
 def test_phone_width_reflows_without_sideways_scrolling(
     desk: Desk, team: Team, new_context: Any
 ) -> None:

@@ -6,8 +6,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 # Read by compose, Caddy, the Procfile's shell or Celery itself; documented in .env.example's last
 # section and never read by the settings.
@@ -101,16 +99,13 @@ def environ_reads(path: Path) -> list[int]:
     return lines
 
 
-@pytest.mark.xfail(
-    reason="Fails in the suite after the session-5 merge of parallel branches; not yet investigated (see the session note)",
-    strict=False,
-)
 def test_nothing_but_the_bootstraps_reads_the_environment():
     skip = {".venv", "bench", "scripts", "node_modules", ".data"}
     offenders = {}
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if skip & set(relative.parts) or "tests" in relative.parts:
+        # Test code (tests/, tests_ui/, tests_support/) may set up its own processes' environment.
+        if skip & set(relative.parts) or any(p.startswith("tests") for p in relative.parts):
             continue
         if str(relative) not in BOOTSTRAPS and environ_reads(path):
             offenders[str(relative)] = environ_reads(path)

@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +28,12 @@ from exports.services import request_export
 from exports.storage import export_key
 from exports.tests.bulk import bulk_tickets
 from exports.tests.conftest import S3Server, bucket_keys, export_files, incomplete_uploads
-from tests_support.live import asgi_server, celery_worker
+from tests_support.live import asgi_server, celery_worker, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 # Unacknowledged messages of a dead worker come back after this many seconds.
 VISIBILITY = "2"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.005) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def job_state(job_id: int) -> ExportJob:
@@ -60,7 +49,9 @@ def test_a_worker_killed_mid_export_is_redelivered_and_leaves_one_file(
         job = request_export(actor=desk["agent"], project_key="DESK", format="csv")
         key = export_key(job.pk, job.filename)
         partial = export_root / f"{key}.partial-1"
-        wait_for(lambda: partial.exists() and partial.stat().st_size > 0, 30, "a partial file")
+        wait_for(
+            lambda: partial.exists() and partial.stat().st_size > 0, 30, "a partial file", 0.005
+        )
         # The whole worker (main process and pool) dies: nobody acknowledges the message.
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from sla.models import SlaEscalation, SlaEvent, SlaScanRun
 from sla.services.scan import run_scan
 from sla.tasks import process_sla_escalations_task, scan_sla_task
 from sla.tests.conftest import restart_at
-from tests_support.live import celery_worker
+from tests_support.live import celery_worker, wait_for
 from tickets.models import AuditLog, Ticket
 
 # Generous limits: these start real processes, and a loaded CI box is slow, not wrong.
@@ -31,15 +29,6 @@ pytestmark = [
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 WORKER_ENV = {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 def queue_drained() -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests_support.factories import make_ticket
+from tests_support.live import celery_worker, wait_for
 from tickets.models import AuditLog, ClassificationFeedback, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -214,27 +215,23 @@ def test_applied_and_dismissed_suggestions_are_recorded_as_feedback(desk, as_use
     }
 
 
-@pytest.fixture
-def eager_tasks() -> Any:
-    """Tasks queued on commit run in this process (the real task code, no worker)."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-def test_the_background_classifier_leaves_decided_fields_alone(
-    desk, as_user, eager_tasks, django_capture_on_commit_callbacks
-):
-    """The create's own classification task marks decided fields explicit (never applied)."""
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_the_background_classifier_leaves_decided_fields_alone(desk, as_user):
+    """The create's own classification task, run by a real worker, marks decided fields explicit
+    (never applied)."""
     api = as_user(desk["agent"])
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_worker(1, None):
         plain = create(api).json()
+        decided = create(api, triage={**SUGGESTION, "decisions": {"priority": "dismissed"}}).json()
+        ids = [plain["id"], decided["id"]]
+        wait_for(
+            lambda: Ticket.objects.filter(pk__in=ids, classification__isnull=False).count() == 2,
+            60,
+            "both tickets classified by the worker",
+        )
     # Positive control: undecided fields are the classifier's to apply.
     assert (Ticket.objects.get(pk=plain["id"]).classification or {})["explicit"] == []
-    with django_capture_on_commit_callbacks(execute=True):
-        decided = create(api, triage={**SUGGESTION, "decisions": {"priority": "dismissed"}}).json()
     classification = Ticket.objects.get(pk=decided["id"]).classification or {}
     assert classification["explicit"] == ["priority"]
     assert "priority" not in classification["applied"]

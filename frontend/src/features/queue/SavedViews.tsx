@@ -1,6 +1,6 @@
 // Saved views: the caller's named filter sets. Opening one is a link (shareable as it is); the
 // current filters can be saved under a name; a view can be deleted.
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { savedViewsQuery, useDeleteView, useSaveView } from "../../api/savedViews";
 import { messageOf } from "../../api/errors";
@@ -19,6 +19,7 @@ export function SavedViews({
   const remove = useDeleteView();
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const panel = useRef<HTMLDetailsElement>(null);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -37,7 +38,7 @@ export function SavedViews({
   }
 
   return (
-    <details className="saved-views">
+    <details className="saved-views" ref={panel}>
       <summary>Saved views</summary>
       <div className="saved-views-panel">
         {views.isError && <p role="alert">{messageOf(views.error)}</p>}
@@ -51,6 +52,8 @@ export function SavedViews({
                   onClick={(e) => {
                     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
                     e.preventDefault();
+                    // The chosen view's rows are what one came for: the panel gets out of the way.
+                    if (panel.current) panel.current.open = false;
                     onOpen(href);
                   }}
                 >
