@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests_support.live import ROOT
+from tests_ui import axe
 from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
 
 # The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
@@ -47,3 +48,28 @@ def test_sign_in_and_board_have_no_serious_violations(
     assert serious_violations(page) == []
     if dark:
         screenshot(page, "board-dark")
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_command_palette_and_the_shortcut_sheet_have_no_serious_violations(
+    desk: Desk, team: Team, new_context: Any, dark: bool
+) -> None:
+    context = new_context(dark=dark)
+    sign_in_cookie(context, desk, team.ann)
+    page = context.new_page()
+    page.goto("/tickets")
+    expect(page.get_by_role("table", name="Tickets").locator("tbody tr")).to_have_count(6)
+    page.keyboard.press("Control+k")
+    palette = page.get_by_role("dialog", name="Command palette")
+    palette.get_by_role("combobox", name="Command").fill("desk-2")
+    expect(palette.get_by_role("option", name="Go to DESK-2")).to_be_visible()
+    assert axe.serious_violations(page, "[role=dialog]") == []
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    sheet = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(sheet.get_by_role("checkbox", name="Single-key shortcuts")).to_be_checked()
+    assert axe.serious_violations(page, "[role=dialog]") == []
+    sheet.get_by_role("checkbox", name="Single-key shortcuts").uncheck()
+    assert axe.serious_violations(page, "[role=dialog]") == []  # the struck-out rows too
+    if dark:
+        screenshot(page, "shortcuts-dark")

@@ -1,5 +1,5 @@
 // Export jobs: create one from the queue's filters, list the caller's own (cursor pages), one job.
-// Progress arrives on /ws/me/ (realtime/me.ts) and patches these caches.
+// Progress arrives on /ws/me/ (realtime/me.ts, the one client) and patches these caches.
 import {
   keepPreviousData,
   queryOptions,

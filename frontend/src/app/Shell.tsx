@@ -1,26 +1,50 @@
-// The signed-in frame: brand, navigation, project switcher, connection state, user menu.
-import { Link, Outlet, useNavigate, useParams } from "@tanstack/react-router";
-import { useQuery } from "@tanstack/react-query";
+// The signed-in frame: brand, navigation, project switcher, connection state, user menu, and the
+// command palette and "?" sheet (every key binding goes through commands/registry.ts).
+import { Link, Outlet, useNavigate } from "@tanstack/react-router";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { meQuery, useSignOut } from "../api/session";
 import { messageOf } from "../api/errors";
+import { NOTIFICATIONS_KEY } from "../api/notifications";
 import { showToast } from "../ui/toast";
-import { NAV } from "./nav";
+import { isStaff, NAV } from "./nav";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { NewTicketButton } from "../features/create/NewTicketButton";
 import { Bell } from "./Bell";
-import { useMeSocket } from "./useMeSocket";
+import { useMeSocket } from "../realtime/me";
+import { useCommandKeys, useCommands, runCommand } from "../commands/registry";
+import { Palette } from "../commands/Palette";
+import { SHEET_COMMAND, ShortcutSheet } from "../commands/ShortcutSheet";
+import { staffProjects, useCurrentProject } from "./currentProject";
 import type { Me } from "../api/types";
 
 export function Shell() {
   const { data: me } = useQuery(meQuery);
-  const params = useParams({ strict: false }) as { key?: string; ticketKey?: string };
-  // On a ticket page the project is the key's prefix (DESK-42 -> DESK).
-  const current = params.key ?? params.ticketKey?.toUpperCase().replace(/-\d+$/, "") ?? null;
+  const client = useQueryClient();
+  const project = useCurrentProject(me);
   const navigate = useNavigate();
-  useMeSocket(Boolean(me));
+  useCommandKeys();
+  // A notification refreshes the bell and the inbox; after a reconnect (no replay) so does welcome.
+  useMeSocket((message) => {
+    if (message.type === "notification" || message.type === "welcome")
+      void client.invalidateQueries({ queryKey: NOTIFICATIONS_KEY });
+  });
+  const links = me
+    ? NAV.filter((item) => item.visible?.(me) ?? true).flatMap((item) => {
+        const href = item.href(project);
+        return href ? [{ label: item.label, href }] : [];
+      })
+    : [];
+  useCommands(
+    links.map((link) => ({
+      id: `nav:${link.label}`,
+      title: `Go to ${link.label}`,
+      group: "Navigation",
+      run: () => void navigate({ href: link.href }),
+    })),
+  );
   if (!me) return null;
-  const project = current ?? me.memberships.find((m) => m.role !== "customer")?.project ?? null;
+  const staff = isStaff(me);
   return (
     <div className="shell">
       <header className="topbar">
@@ -28,28 +52,23 @@ export function Shell() {
           Helpline
         </Link>
         <nav aria-label="Main" className="main-nav">
-          {NAV.filter((item) => item.visible?.(me) ?? true).map((item) => {
-            const href = item.href(project);
-            return href ? (
-              <a
-                key={item.label}
-                href={href}
-                onClick={(e) => {
-                  if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                  e.preventDefault();
-                  void navigate({ href });
-                }}
-              >
-                {item.label}
-              </a>
-            ) : null;
-          })}
+          {links.map((link) => (
+            <a
+              key={link.label}
+              href={link.href}
+              onClick={(e) => {
+                if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                e.preventDefault();
+                void navigate({ href: link.href });
+              }}
+            >
+              {link.label}
+            </a>
+          ))}
         </nav>
-        <ProjectSwitcher me={me} current={current} />
+        <ProjectSwitcher me={me} current={project} />
         <div className="topbar-end">
-          {(me.is_superuser || me.memberships.some((m) => m.role !== "customer")) && (
-            <NewTicketButton />
-          )}
+          {staff && <NewTicketButton />}
           <ConnectionStatus />
           <Bell />
           <UserMenu me={me} />
@@ -58,6 +77,8 @@ export function Shell() {
       <main className="page" id="main">
         <Outlet />
       </main>
+      <Palette staff={staff} />
+      <ShortcutSheet />
     </div>
   );
 }
@@ -66,6 +87,8 @@ function ProjectSwitcher({ me, current }: { me: Me; current: string | null }) {
   const navigate = useNavigate();
   const projects = me.memberships.filter((m) => m.role !== "customer");
   if (projects.length === 0) return null;
+  // A site admin on a project they are not a member of: that project, by its key.
+  const foreign = current !== null && !staffProjects(me).includes(current);
   return (
     <label className="project-switcher">
       <span className="visually-hidden">Project</span>
@@ -76,6 +99,7 @@ function ProjectSwitcher({ me, current }: { me: Me; current: string | null }) {
         }
       >
         {current === null && <option value="">Choose a project</option>}
+        {foreign && <option value={current}>{current}</option>}
         {projects.map((m) => (
           <option key={m.project} value={m.project}>
             {m.project_name} ({m.project})
@@ -121,6 +145,9 @@ function UserMenu({ me }: { me: Me }) {
               <a href="/admin/">Django admin</a>
             </DropdownMenu.Item>
           )}
+          <DropdownMenu.Item className="menu-item" onSelect={() => runCommand(SHEET_COMMAND)}>
+            Keyboard shortcuts
+          </DropdownMenu.Item>
           <DropdownMenu.Item className="menu-item" onSelect={() => void out()}>
             Sign out
           </DropdownMenu.Item>

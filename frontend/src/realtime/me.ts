@@ -1,5 +1,6 @@
-// `/ws/me/`: the signed-in person's own messages (export progress, notifications, classification).
-// One socket for the whole app while anyone listens; reconnects forever with the board's
+// `/ws/me/`: the signed-in person's own messages (notifications for the bell and the inbox, export
+// progress, classification). The app's only client of it: one socket for the whole app while
+// anyone listens (`useMeSocket`); reconnects forever with the board's
 // full-jitter backoff (and at once when the browser comes back online or visible). Each (re)connect
 // delivers {type: "welcome"} to the listeners: this socket has no replay, so they refetch.
 import { useEffect, useRef } from "react";
@@ -12,7 +13,7 @@ type Listener = (message: MeMessage) => void;
 
 const CLOSE_REFUSED = new Set([4401, 4403]);
 
-class MeSocket {
+export class MeSocket {
   private listeners = new Set<Listener>();
   private socket: WebSocket | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -46,6 +47,7 @@ class MeSocket {
       } catch {
         return;
       }
+      if (!message || typeof message !== "object" || typeof message.type !== "string") return;
       if (message.type === "welcome") this.attempt = 0;
       for (const listener of this.listeners) listener(message);
     };

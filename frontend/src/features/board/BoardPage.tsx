@@ -31,6 +31,7 @@ import { dragAnnouncements, type DropTarget } from "./dragAnnouncements";
 import { locate, wipRefuses } from "./model";
 import { useBoardLive, useIndicator } from "./useBoardLive";
 import { useMove } from "./useMove";
+import { useCommands } from "../../commands/registry";
 
 /**
  * The pointer's column and card when there is a pointer (tall columns make corner distances pick
@@ -90,6 +91,23 @@ export function BoardPage({ project }: { project: string }) {
     (username: string) => live.people.find((p) => p.username === username)?.full_name || username,
     [live.people],
   );
+
+  useCommands([
+    {
+      id: "board:open",
+      title: "Open the focused card",
+      group: "Board",
+      keys: "o",
+      palette: false,
+      focused: true,
+      run: (event) => {
+        const body = event?.target instanceof HTMLElement ? event.target : null;
+        const id = body?.classList.contains("card") && body.closest("[data-ticket-id]");
+        if (!id) return false;
+        setOpenId(Number(id.getAttribute("data-ticket-id")));
+      },
+    },
+  ]);
 
   if (query.isPending) return <p className="loading">Loading the board…</p>;
   if (query.isError) {

@@ -51,10 +51,6 @@ export function Card({ ticket, columnId, index, offsetY }: Props) {
         {...listeners}
         aria-roledescription="draggable ticket"
         onClick={() => open(ticket.id)}
-        onKeyDown={(e) => {
-          if (e.key === "o" || e.key === "O") open(ticket.id);
-          listeners?.onKeyDown?.(e);
-        }}
       >
         <CardBody ticket={ticket} />
         {indicator && (

@@ -1,9 +1,20 @@
 // The full-text search (`q`): typed text reaches the URL after a short pause (history replaced).
+// `/` focuses it.
 import { useEffect, useRef, useState } from "react";
+import { useCommands } from "../../commands/registry";
 
 export function SearchBox({ value, onSearch }: { value: string; onSearch(q: string): void }) {
   const [text, setText] = useState(value);
   const input = useRef<HTMLInputElement>(null);
+  useCommands([
+    {
+      id: "queue:search",
+      title: "Search tickets",
+      group: "Queue",
+      keys: "/",
+      run: () => input.current?.select(),
+    },
+  ]);
   // The URL changed from elsewhere (a saved view, clear filters): follow it unless typing.
   useEffect(() => {
     if (document.activeElement !== input.current) setText(value);
