@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests_support.factories import make_project, make_user
+from tests_support.factories import ensure_default_statuses, make_project, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,21 @@ def _clean_redis(request: pytest.FixtureRequest) -> Iterator[None]:
 
     get_redis().flushdb()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _seeded_statuses(request: pytest.FixtureRequest) -> None:
+    """Every database test starts with the statuses the migrations seed. A transactional test's
+    flush removes them, and under xdist any test may follow one on the same worker."""
+    marker = request.node.get_closest_marker("django_db")
+    wanted = {"db", "transactional_db"} & set(request.fixturenames)
+    if marker is None and not wanted:
+        return
+    transactional = "transactional_db" in wanted or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_default_statuses()
 
 
 @pytest.fixture

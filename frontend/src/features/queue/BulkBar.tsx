@@ -70,6 +70,7 @@ export function BulkBar({ selected, rows, project, onDone }: Props) {
           <label>
             Action
             <select
+              aria-label="Action"
               value={action}
               onChange={(e) => (setAction(e.target.value as BulkAction), setValue(""))}
             >
@@ -85,13 +86,14 @@ export function BulkBar({ selected, rows, project, onDone }: Props) {
               Value
               {action === "assign" && !project ? (
                 <input
+                  aria-label="Value"
                   value={value}
                   onChange={(e) => setValue(e.target.value)}
                   placeholder="username"
                   size={10}
                 />
               ) : (
-                <select value={value} onChange={(e) => setValue(e.target.value)}>
+                <select aria-label="Value" value={value} onChange={(e) => setValue(e.target.value)}>
                   {options.map(([v, label]) => (
                     <option key={v} value={v}>
                       {label}
