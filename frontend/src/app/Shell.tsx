@@ -11,6 +11,7 @@ import { NewTicketButton } from "../features/create/NewTicketButton";
 import { Bell } from "./Bell";
 import { useMeSocket } from "./useMeSocket";
 import type { Me } from "../api/types";
+import { isAdminOf } from "../features/ticket/roles";
 
 export function Shell() {
   const { data: me } = useQuery(meQuery);
@@ -52,7 +53,7 @@ export function Shell() {
           )}
           <ConnectionStatus />
           <Bell />
-          <UserMenu me={me} />
+          <UserMenu me={me} project={project} />
         </div>
       </header>
       <main className="page" id="main">
@@ -93,7 +94,7 @@ export function initials(name: string): string {
   return (parts[0]![0]! + parts[parts.length - 1]![0]!).toUpperCase();
 }
 
-function UserMenu({ me }: { me: Me }) {
+function UserMenu({ me, project }: { me: Me; project: string | null }) {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const name = me.full_name || me.username;
@@ -116,6 +117,13 @@ function UserMenu({ me }: { me: Me }) {
       <DropdownMenu.Portal>
         <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
           <DropdownMenu.Label className="menu-label">Signed in as {me.username}</DropdownMenu.Label>
+          {project && isAdminOf(me, project) && (
+            <DropdownMenu.Item className="menu-item" asChild>
+              <Link to="/projects/$key/settings" params={{ key: project }}>
+                {project} settings
+              </Link>
+            </DropdownMenu.Item>
+          )}
           {me.is_superuser && (
             <DropdownMenu.Item className="menu-item" asChild>
               <a href="/admin/">Django admin</a>
