@@ -1,5 +1,5 @@
 """axe-core (the npm package's own build, injected into the page) finds no serious or critical
-violation on the sign-in page and the board, in light and dark mode."""
+violation on the sign-in page, the board and the project settings, in light and dark mode."""
 
 from __future__ import annotations
 
@@ -73,3 +73,20 @@ def test_the_command_palette_and_the_shortcut_sheet_have_no_serious_violations(
     assert axe.serious_violations(page, "[role=dialog]") == []  # the struck-out rows too
     if dark:
         screenshot(page, "shortcuts-dark")
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_project_settings_have_no_serious_violations(
+    desk: Desk, team: Team, new_context: Any, dark: bool
+) -> None:
+    context = new_context(dark=dark)
+    sign_in_cookie(context, desk, team.admin)
+    page = context.new_page()
+    page.goto("/projects/DESK/settings")
+    expect(page.get_by_role("list", name="Board columns").get_by_role("listitem")).to_have_count(5)
+    expect(page.get_by_role("table", name="Members")).to_be_visible()
+    page.get_by_role("button", name="Edit Review").click()  # the column form too
+    expect(page.get_by_role("form", name="Edit Review")).to_be_visible()
+    assert serious_violations(page) == []
+    if dark:
+        screenshot(page, "settings-dark")

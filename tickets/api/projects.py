@@ -125,7 +125,7 @@ class MemberListView(GenericAPIView[Membership]):
         )
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
-    @extend_schema(request=MemberWriteSerializer, responses={201: MemberSerializer})
+    @extend_schema(request=MemberWriteSerializer, responses={201: MemberSerializer, **errors(409)})
     def post(self, request: Request, key: str) -> Response:
         project = get_visible_project(request.user, key)
         require_role(request.user, project, Role.ADMIN, "manage members")
@@ -133,7 +133,8 @@ class MemberListView(GenericAPIView[Membership]):
         data.is_valid(raise_exception=True)
         user = User.objects.filter(username=data.validated_data["username"]).first()
         if user is None:
-            raise InvalidInput(f"No user {data.validated_data['username']!r}.")
+            message = f"No user {data.validated_data['username']!r}."
+            raise InvalidInput(message, details={"fields": {"username": [message]}})
         membership = services.add_member(
             actor=request.user, project=project, user=user, role=data.validated_data["role"]
         )
@@ -295,7 +296,7 @@ class ColumnDetailView(GenericAPIView[BoardColumn]):
         column = next(c for c in columns_of(project) if c.pk == column_id)
         return Response(ColumnSerializer(column, context={"counts": status_counts(project)}).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **errors(409)})
     def delete(self, request: Request, key: str, column_id: int) -> Response:
         project, column = self._column(request, key, column_id)
         require_role(request.user, project, Role.ADMIN, "configure the board")

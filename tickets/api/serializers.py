@@ -173,7 +173,9 @@ class ColumnSerializer(serializers.ModelSerializer[BoardColumn]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("min_limit"), attrs.get("max_limit")
         if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"min_limit": ["min_limit cannot exceed max_limit."]})
+            raise serializers.ValidationError(
+                {"min_limit": ["The WIP minimum cannot exceed the maximum."]}
+            )
         return attrs
 
     def to_representation(self, column: BoardColumn) -> dict[str, Any]:

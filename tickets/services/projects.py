@@ -109,7 +109,8 @@ def add_member(*, actor: Any, project: Project, user: Any, role: str) -> Members
             with transaction.atomic():
                 membership = Membership.objects.create(user=user, project=project, role=role)
         except IntegrityError:
-            raise DomainError(f"{user.username} is already a member of {project.key}.") from None
+            message = f"{user.username} is already a member of {project.key}."
+            raise DomainError(message, details={"fields": {"username": [message]}}) from None
         record_audit(
             actor=actor,
             action="member.added",
@@ -240,9 +241,9 @@ def _set_column_statuses(column: BoardColumn, status_keys: Sequence[str]) -> Non
     )
     clash = [f"{link.status.key} (in {link.column.name})" for link in taken]
     if clash:
+        message = "A status maps to at most one column of a project: " + ", ".join(clash) + "."
         raise InvalidInput(
-            "A status maps to at most one column of a project: " + ", ".join(clash) + ".",
-            details={"status_keys": clash},
+            message, details={"status_keys": clash, "fields": {"status_keys": [message]}}
         )
     ColumnStatus.objects.filter(column=column).exclude(status__in=statuses).delete()
     existing = set(ColumnStatus.objects.filter(column=column).values_list("status_id", flat=True))
@@ -268,7 +269,8 @@ def _column_snapshot(column: BoardColumn) -> dict[str, Any]:
 
 def _check_limits(min_limit: int | None, max_limit: int | None) -> None:
     if min_limit is not None and max_limit is not None and min_limit > max_limit:
-        raise InvalidInput("min_limit cannot exceed max_limit.")
+        message = "The WIP minimum cannot exceed the maximum."
+        raise InvalidInput(message, details={"fields": {"min_limit": [message]}})
 
 
 def create_column(
@@ -321,9 +323,22 @@ def update_column(
 
 
 def delete_column(*, actor: Any, column: BoardColumn) -> None:
-    """Delete a column; its statuses become unmapped (their tickets leave the board)."""
+    """Delete an empty column; its statuses become unmapped. A column still holding tickets
+    (archived ones aside) is refused (409): they would silently leave the board."""
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=column.project_id)
+        held = Ticket.objects.filter(
+            project_id=column.project_id,
+            is_archived=False,
+            status__in=column.statuses.all(),
+        ).count()
+        if held:
+            noun = "ticket" if held == 1 else "tickets"
+            raise DomainError(
+                f"{column.name} still holds {held} {noun}; move them to another column "
+                "before deleting it.",
+                details={"ticket_count": held},
+            )
         snapshot = _column_snapshot(column)
         record_audit(
             actor=actor, action="column.deleted", project_id=column.project_id, old=snapshot

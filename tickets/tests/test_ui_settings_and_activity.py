@@ -80,3 +80,68 @@ def test_column_settings_rename_map_wip_and_collapse(desk, as_user):
         f"/api/v1/projects/DESK/columns/{review['id']}/", {"name": "X"}, format="json"
     )
     assert lead.status_code == 403
+
+
+def test_a_column_holding_tickets_is_not_deleted(desk, as_user):
+    admin = as_user(desk["admin"])
+    todo = admin.get("/api/v1/projects/DESK/columns/").json()[0]
+    first = make_ticket(desk["project"], desk["agent"])
+    second = make_ticket(desk["project"], desk["agent"], title="VPN drops")
+    refused = admin.delete(f"/api/v1/projects/DESK/columns/{todo['id']}/")
+    assert refused.status_code == 409
+    assert refused.json()["error"] | {"request_id": None} == {
+        "code": "conflict",
+        "message": "To Do still holds 2 tickets; move them to another column before deleting it.",
+        "details": {"ticket_count": 2},
+        "request_id": None,
+    }
+    archive_ticket = admin.delete(f"/api/v1/tickets/{first.pk}/")
+    assert archive_ticket.status_code == 204
+    one = admin.delete(f"/api/v1/projects/DESK/columns/{todo['id']}/")
+    assert (one.status_code, one.json()["error"]["message"]) == (
+        409,
+        "To Do still holds 1 ticket; move them to another column before deleting it.",
+    )
+    assert admin.delete(f"/api/v1/tickets/{second.pk}/").status_code == 204
+    assert admin.delete(f"/api/v1/projects/DESK/columns/{todo['id']}/").status_code == 204
+    names = [c["name"] for c in admin.get("/api/v1/projects/DESK/columns/").json()]
+    assert names == ["In Progress", "Waiting", "Review", "Done"]
+
+
+def test_settings_refusals_name_their_field(desk, as_user):
+    admin = as_user(desk["admin"])
+    review = admin.get("/api/v1/projects/DESK/columns/").json()[3]
+    admin.patch(f"/api/v1/projects/DESK/columns/{review['id']}/", {"min_limit": 3}, format="json")
+    # Only max_limit is sent: the service compares it with the stored minimum.
+    limits = admin.patch(
+        f"/api/v1/projects/DESK/columns/{review['id']}/", {"max_limit": 2}, format="json"
+    )
+    assert (limits.status_code, limits.json()["error"]["details"]) == (
+        400,
+        {"fields": {"min_limit": ["The WIP minimum cannot exceed the maximum."]}},
+    )
+    clash = admin.patch(
+        f"/api/v1/projects/DESK/columns/{review['id']}/",
+        {"status_keys": ["in_review", "blocked"]},
+        format="json",
+    )
+    message = "A status maps to at most one column of a project: blocked (in In Progress)."
+    assert clash.json()["error"]["message"] == message
+    assert clash.json()["error"]["details"] == {
+        "status_keys": ["blocked (in In Progress)"],
+        "fields": {"status_keys": [message]},
+    }
+    unknown = admin.post(
+        "/api/v1/projects/DESK/members/", {"username": "nobody", "role": "agent"}, format="json"
+    )
+    assert (unknown.status_code, unknown.json()["error"]["details"]) == (
+        400,
+        {"fields": {"username": ["No user 'nobody'."]}},
+    )
+    again = admin.post(
+        "/api/v1/projects/DESK/members/", {"username": "lead", "role": "agent"}, format="json"
+    )
+    assert (again.status_code, again.json()["error"]["details"]) == (
+        409,
+        {"fields": {"username": ["lead is already a member of DESK."]}},
+    )

@@ -74,7 +74,9 @@ export const membersQuery = (project: string) =>
     queryKey: ["members", project],
     queryFn: async () =>
       unwrap(
-        await api.GET("/api/v1/projects/{key}/members/", { params: { path: { key: project } } }),
+        await api.GET("/api/v1/projects/{key}/members/", {
+          params: { path: { key: project }, query: { page_size: 200 } },
+        }),
       ) as unknown as Member[] | Page<Member>,
     select: (data): Member[] => (Array.isArray(data) ? data : data.results),
     staleTime: 60_000,

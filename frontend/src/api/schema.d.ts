@@ -4005,6 +4005,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description conflict (or stale_position, invalid_transition, wip_limit_exceeded): the current state refuses it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description server_error (500) or any other failure, in the same envelope. */
             default: {
                 headers: {
@@ -4438,6 +4447,15 @@ export interface operations {
             };
             /** @description not_found: nothing the caller may see is there. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description conflict (or stale_position, invalid_transition, wip_limit_exceeded): the current state refuses it. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

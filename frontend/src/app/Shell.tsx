@@ -17,6 +17,7 @@ import { Palette } from "../commands/Palette";
 import { SHEET_COMMAND, ShortcutSheet } from "../commands/ShortcutSheet";
 import { staffProjects, useCurrentProject } from "./currentProject";
 import type { Me } from "../api/types";
+import { isAdminOf } from "../features/ticket/roles";
 
 export function Shell() {
   const { data: me } = useQuery(meQuery);
@@ -71,7 +72,7 @@ export function Shell() {
           {staff && <NewTicketButton />}
           <ConnectionStatus />
           <Bell />
-          <UserMenu me={me} />
+          <UserMenu me={me} project={project} />
         </div>
       </header>
       <main className="page" id="main">
@@ -117,7 +118,7 @@ export function initials(name: string): string {
   return (parts[0]![0]! + parts[parts.length - 1]![0]!).toUpperCase();
 }
 
-function UserMenu({ me }: { me: Me }) {
+function UserMenu({ me, project }: { me: Me; project: string | null }) {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const name = me.full_name || me.username;
@@ -140,6 +141,13 @@ function UserMenu({ me }: { me: Me }) {
       <DropdownMenu.Portal>
         <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
           <DropdownMenu.Label className="menu-label">Signed in as {me.username}</DropdownMenu.Label>
+          {project && isAdminOf(me, project) && (
+            <DropdownMenu.Item className="menu-item" asChild>
+              <Link to="/projects/$key/settings" params={{ key: project }}>
+                {project} settings
+              </Link>
+            </DropdownMenu.Item>
+          )}
           {me.is_superuser && (
             <DropdownMenu.Item className="menu-item" asChild>
               <a href="/admin/">Django admin</a>

@@ -7,6 +7,7 @@ import { ticketRoute } from "../features/ticket/routes";
 import { inboxRoute } from "../features/inbox/routes";
 import { dashboardRoute } from "../features/dashboard/routes";
 import { portalRoute, portalTicketRoute } from "../features/portal/routes";
+import { settingsRoute } from "../features/settings/routes";
 
 export const shellChildren = [
   homeRoute,
@@ -18,4 +19,5 @@ export const shellChildren = [
   dashboardRoute,
   portalRoute,
   portalTicketRoute,
+  settingsRoute,
 ] as const;
