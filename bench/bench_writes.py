@@ -13,7 +13,10 @@ the rounds' p50/p90. Also: the worker's CPU per request (utime + stime from /pro
 statements per request in process (CaptureQueriesContext around API calls with token auth:
 create, move, PATCH status, board read) and the load average around the run.
 
-    python bench/bench_writes.py [--requests 200] [--rounds 3]
+    python bench/bench_writes.py [--requests 200] [--rounds 3] [--before /path/to/earlier/checkout]
+
+With `--before`, a second gunicorn runs that checkout on the same database and the calls alternate
+between the two (as bench_one_road.py does): the after/before ratios are measured in one run.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import api_token, gunicorn, setup_django, summarise, write_results
+from bench.bench_one_road import gunicorn_in
+from bench.common import Server, api_token, gunicorn, setup_django, summarise, write_results
+from bench.httpclient import Client
 
 PROJECT = "BWRITES"
 TICKETS = 100_000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CASES = ("floor", "create", "move_status")
 
 
 def worker_pid(master: int) -> int:
@@ -105,6 +111,48 @@ def statements_per_request(token: str, ids: list[int]) -> dict[str, Any]:
     return counts
 
 
+def run_rounds(
+    servers: dict[str, Server], token: str, ids: list[int], args: argparse.Namespace
+) -> dict[str, list[dict[str, Any]]]:
+    """Rounds of interleaved calls: per request, each case on each server (alternating which
+    server goes first), so every server sees the same machine load."""
+    names = list(servers)
+    share = len(ids) // len(names)
+    cases: dict[str, dict[str, Callable[[Any], float]]] = {
+        name: {
+            "floor": floor,
+            "create": create,
+            "move_status": Mover(ids[i * share : (i + 1) * share]),
+        }
+        for i, name in enumerate(names)
+    }
+    pids = {name: worker_pid(server.proc.pid) for name, server in servers.items()}
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for _ in range(args.rounds):
+        clients = {name: Client(server.base, token) for name, server in servers.items()}
+        for _ in range(args.warmup):
+            for name in names:
+                for call in cases[name].values():
+                    call(clients[name])
+        samples: dict[str, dict[str, list[float]]] = {
+            name: {case: [] for case in CASES} for name in names
+        }
+        cpu = {name: dict.fromkeys(CASES, 0.0) for name in names}
+        for i in range(args.requests):
+            for case in CASES:
+                for name in names if i % 2 == 0 else names[::-1]:
+                    before = cpu_ms(pids[name])
+                    samples[name][case].append(cases[name][case](clients[name]))
+                    cpu[name][case] += cpu_ms(pids[name]) - before
+        for name in names:
+            clients[name].close()
+            one = {case: summarise(found) for case, found in samples[name].items()}
+            for case in CASES:
+                one[case]["worker_cpu_ms_per_request"] = round(cpu[name][case] / args.requests, 3)
+            rounds[name].append(one)
+    return rounds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
@@ -112,9 +160,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--label", default="", help="stored with the figures (e.g. 'baseline')")
     parser.add_argument("--name", default="writes", help="bench/results/<name>.json")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of earlier code: a second gunicorn there, calls interleaved with this tree's",
+    )
     args = parser.parse_args()
     setup_django()
-    from bench.httpclient import Client
     from bench.seed import copy_tickets, reset_project
     from tickets.services.tickets import create_ticket
 
@@ -122,57 +174,50 @@ def main() -> None:
     keys = ["new", "in_progress", "awaiting_customer", "in_review", "resolved"]
     copy_tickets(project, TICKETS, status_keys=keys)
     token = api_token("bench-agent")
-    ids = [create_ticket(actor=agent, project=project, title=f"Mover {i}").pk for i in range(52)]
-    cases: dict[str, Callable[[Any], float]] = {
-        "floor": floor,
-        "create": create,
-        "move_status": Mover(ids[2:]),
-    }
+    ids = [create_ticket(actor=agent, project=project, title=f"Mover {i}").pk for i in range(102)]
     figures: dict[str, Any] = {
         "label": args.label,
         "tickets": TICKETS,
         "requests_per_case_per_round": args.requests,
+        "rounds_run": args.rounds,
+        "before_tree": str(args.before) if args.before else None,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    rounds: list[dict[str, Any]] = []
-    server = gunicorn(workers=1)
+    servers = {"after": gunicorn(workers=1)}
+    if args.before:
+        servers["before"] = gunicorn_in(args.before.resolve())
     try:
-        pid = worker_pid(server.proc.pid)
-        for _ in range(args.rounds):
-            client = Client(server.base, token)
-            for _ in range(args.warmup):
-                for call in cases.values():
-                    call(client)
-            samples: dict[str, list[float]] = {name: [] for name in cases}
-            cpu: dict[str, float] = dict.fromkeys(cases, 0.0)
-            for _ in range(args.requests):
-                for name, call in cases.items():
-                    before = cpu_ms(pid)
-                    samples[name].append(call(client))
-                    cpu[name] += cpu_ms(pid) - before
-            client.close()
-            one = {name: summarise(s) for name, s in samples.items()}
-            for name in cases:
-                one[name]["worker_cpu_ms_per_request"] = round(cpu[name] / args.requests, 3)
-            rounds.append(one)
+        rounds = run_rounds(servers, token, ids[2:], args)
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    for name in cases:
-        figures[name] = {
-            key: round(statistics.median(r[name][key] for r in rounds), 3)
-            for key in ("p50_ms", "p90_ms", "worker_cpu_ms_per_request")
+    for name, found in rounds.items():
+        side: dict[str, Any] = {}
+        for case in CASES:
+            side[case] = {
+                key: round(statistics.median(r[case][key] for r in found), 3)
+                for key in ("p50_ms", "p90_ms", "worker_cpu_ms_per_request")
+            }
+        for case in ("create", "move_status"):
+            side[f"{case}_p50_over_floor"] = round(
+                side[case]["p50_ms"] / side["floor"]["p50_ms"], 2
+            )
+        side["rounds"] = found
+        figures[name] = side
+    if args.before:
+        figures["after_over_before_p50"] = {
+            case: round(figures["after"][case]["p50_ms"] / figures["before"][case]["p50_ms"], 3)
+            for case in CASES
         }
-    for name in ("create", "move_status"):
-        figures[f"{name}_p50_over_floor"] = round(
-            figures[name]["p50_ms"] / figures["floor"]["p50_ms"], 2
-        )
-    figures["rounds"] = rounds
-    figures["statements"] = statements_per_request(token, ids)
+    figures["statements_after"] = statements_per_request(token, ids[:2])
     write_results(args.name, figures)
-    for name in cases:
-        print(name, figures[name])
-    print({k: v for k, v in figures["statements"].items() if not k.endswith("_sql")})
+    for name in servers:
+        for case in CASES:
+            print(name, case, figures[name][case])
+    if args.before:
+        print("after/before p50", figures["after_over_before_p50"])
+    print({k: v for k, v in figures["statements_after"].items() if not k.endswith("_sql")})
 
 
 if __name__ == "__main__":
