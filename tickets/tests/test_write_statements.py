@@ -45,7 +45,9 @@ def test_a_create_sends_exactly_its_statements_and_records_everything(desk, as_u
     make_ticket(desk["project"], desk["agent"])  # the project's first ticket is not the case
     client = as_user(desk["agent"])
     response, sent = statements(
-        lambda: client.post("/api/v1/tickets/", {"project": "DESK", "title": "Toner"}, format="json")
+        lambda: client.post(
+            "/api/v1/tickets/", {"project": "DESK", "title": "Toner"}, format="json"
+        )
     )
     assert response.status_code == 201, response.content
     assert len(sent) == CREATE, "\n".join(sent)
