@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from config.api import Forbidden, NotFound
 from config.rawsql import ModelColumns, fetch_all, fetch_one
@@ -77,6 +77,13 @@ class Visibility:
         mine = Q(requester_id=self.user_id) | Q(created_by_id=self.user_id)
         return Q(project_id__in=self.staff) | (Q(project_id__in=self.customer) & mine)
 
+    def sees(self, project_id: int, requester_id: int | None, created_by_id: int | None) -> bool:
+        """The rule for one ticket already read (its project and people)."""
+        if self.everything or project_id in self.staff:
+            return True
+        mine = self.user_id is not None and self.user_id in (requester_id, created_by_id)
+        return project_id in self.customer and mine
+
     def params(self) -> dict[str, Any]:
         """The parameters of `sql.VISIBLE`."""
         return {
@@ -119,16 +126,28 @@ def get_visible_ticket(
 
 
 def ticket_role(user: Any, ticket_id: int) -> tuple[int, str]:
-    """The project id of a ticket the user may see and the user's role there (NotFound else)."""
+    """The project id of a ticket the user may see and the user's role there (NotFound else).
+
+    One statement: the ticket's project and people with the user's role in that project (the
+    only membership the rule needs here), then `Visibility.sees`."""
     if not (user.is_authenticated and user.is_active):
         raise NotFound("No such ticket.")
-    roles = {} if user.is_superuser else memberships(user)
-    project_id = (
-        visible_tickets(user, roles).filter(pk=ticket_id).values_list("project_id", flat=True)
-    ).first()
-    if project_id is None:
+    role_there = Membership.objects.filter(project_id=OuterRef("project_id"), user_id=user.pk)
+    row = (
+        Ticket.objects.filter(pk=ticket_id)
+        .annotate(role=Subquery(role_there.values("role")[:1]))
+        .values_list("project_id", "requester_id", "created_by_id", "role")
+        .first()
+    )
+    if row is None:
         raise NotFound("No such ticket.")
-    return project_id, Role.ADMIN if user.is_superuser else roles[project_id]
+    project_id, requester_id, created_by_id, role = row
+    if user.is_superuser:
+        return project_id, Role.ADMIN
+    visibility = Visibility.of(user, {project_id: role} if role is not None else {})
+    if not visibility.sees(project_id, requester_id, created_by_id):
+        raise NotFound("No such ticket.")
+    return project_id, role
 
 
 def visible_messages(user: Any, ticket: Ticket) -> QuerySet[Message]:

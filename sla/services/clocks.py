@@ -70,6 +70,7 @@ def start_ticket_sla(*, ticket: Ticket, now: datetime) -> None:
             state.paused_at = now
     refresh_next(state)
     state.save(force_insert=True)
+    ticket.sla_state = state  # the response built from this ticket shows the new clocks
     if policy is not None:
         add_event(
             state,

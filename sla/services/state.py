@@ -59,8 +59,20 @@ def context_for(policy: SlaPolicy | None) -> Context:
 
 
 def lock_state(ticket: Ticket) -> TicketSla | None:
-    """The ticket's SLA row, locked until the transaction ends (the caller holds the ticket lock)."""
-    return TicketSla.objects.select_for_update().filter(ticket_id=ticket.pk).first()
+    """The ticket's SLA row, locked until the transaction ends (the caller holds the ticket lock),
+    with its policy and calendar (read, not locked: every hook needs them for its context).
+
+    The locked row is also set as the ticket's `sla_state`, so a response built from the ticket
+    shows the clock as this write leaves it, not as an earlier read of the ticket saw it."""
+    state = (
+        TicketSla.objects.select_related("policy__calendar")
+        .select_for_update(of=("self",))
+        .filter(ticket_id=ticket.pk)
+        .first()
+    )
+    if state is not None:
+        ticket.sla_state = state
+    return state
 
 
 def get(state: TicketSla, metric: str, field: str) -> Any:

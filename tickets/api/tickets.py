@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,11 +83,13 @@ class TicketListView(GenericAPIView[Ticket]):
             ticket = triage.create_ticket_with_triage(
                 actor=request.user, project=project, triage=triage_data, **fields
             )
-        else:
-            ticket = services.create_ticket(actor=request.user, project=project, **fields)
-        response = _detail(request, ticket.pk)
-        response.status_code = http.HTTP_201_CREATED
-        return response
+            response = _detail(request, ticket.pk)
+            response.status_code = http.HTTP_201_CREATED
+            return response
+        # The service returns the ticket as written, with its project, status, people and SLA
+        # row: its creator can see it, so no second read (the move answers the same way).
+        ticket = services.create_ticket(actor=request.user, project=project, **fields)
+        return Response(TicketSerializer(ticket).data, status=http.HTTP_201_CREATED)
 
 
 class TicketDetailView(GenericAPIView[Ticket]):
@@ -97,9 +100,12 @@ class TicketDetailView(GenericAPIView[Ticket]):
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def patch(self, request: Request, ticket_id: int) -> Response:
-        get_visible_ticket(request.user, ticket_id)
         data = TicketUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # A ticket the caller cannot see is a 404 before any 400 about the body; a valid
+            # body gets the same 404 from the service's own read, so only this path reads here.
+            get_visible_ticket(request.user, ticket_id)
+            raise ValidationError(data.errors)
         changes = dict(data.validated_data)
         services.update_ticket(
             actor=request.user,

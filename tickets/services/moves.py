@@ -34,7 +34,6 @@ from tickets.services.workflow import (
     apply_status,
     check_transition,
     check_wip,
-    status_by_key,
 )
 
 # How often a write that chose a rank retries after a concurrent writer took the same one.
@@ -148,16 +147,15 @@ def _move_once(
     if ticket is None:  # deleted since the access read
         raise NotFound("No such ticket.")
     # Validate.
-    target = status_by_key(status_key) if status_key is not None else ticket.status
+    layout = ColumnLayout.of(project_id)
+    target = layout.status_by_key(status_key) if status_key is not None else ticket.status
     if ticket.is_archived:
         raise DomainError("Archived tickets cannot be moved.")
-    layout: list[ColumnLayout] = []
     try:
         check_transition(ticket.project, ticket.status, target)
-        layout.append(ColumnLayout.of(project_id))
-        gap = _gap(ticket, target, tickets, layout[0], before_id, after_id, keep_place_in_column)
+        gap = _gap(ticket, target, tickets, layout, before_id, after_id, keep_place_in_column)
     except _POSITIONED as refused:
-        refused.details["current"] = current_position(ticket, layout[0] if layout else None)
+        refused.details["current"] = current_position(ticket, layout)
         raise
     # Mutate: exactly one ticket row.
     now = timezone.now()

@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 from config.api import DomainError, Forbidden, InvalidInput, NotFound
@@ -44,6 +47,13 @@ def refresh_search_vector(ticket_id: int) -> None:
             """,
             [ticket_id],
         )
+
+
+def _new_search_vector(title: str, description: str) -> CombinedExpression:
+    """The full-text vector of a ticket without messages: title (A), description (B)."""
+    return SearchVector(Value(title), config="english", weight="A") + SearchVector(
+        Value(description), config="english", weight="B"
+    )
 
 
 def _next_number(project_id: int) -> int:
@@ -140,9 +150,11 @@ def create_ticket(
                     linked_id=linked_id,
                     is_sensitive=is_sensitive,
                     metadata=metadata or {},
+                    # In the INSERT: a new ticket has no messages yet, so this is what
+                    # `refresh_search_vector` would write in a second statement.
+                    search_vector=_new_search_vector(title, description),
                 )
                 ticket.project = project
-                refresh_search_vector(ticket.pk)
                 _ensure_watching(ticket, [requester, assignee])
                 record_audit(
                     actor=actor,

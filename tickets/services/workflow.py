@@ -65,11 +65,13 @@ class WipLimit:
 
 @dataclass(frozen=True)
 class ColumnLayout:
-    """Which column shows which status in a project, and the enforced WIP limits (one query)."""
+    """Which column shows which status in a project, and the enforced WIP limits; with the
+    statuses the columns show, so a move to one of them needs no read of its own (one query)."""
 
     column_of: dict[int, int]
     statuses_of: dict[int, list[int]]
     enforced: dict[int, WipLimit]
+    shown: dict[str, Status]
 
     @classmethod
     def of(cls, project: Project | int) -> ColumnLayout:
@@ -77,15 +79,21 @@ class ColumnLayout:
         column_of: dict[int, int] = {}
         statuses_of: dict[int, list[int]] = {}
         enforced: dict[int, WipLimit] = {}
-        rows = ColumnStatus.objects.filter(project_id=project_id).values_list(
-            "status_id", "column_id", "column__name", "column__enforce_wip", "column__max_limit"
-        )
-        for status_id, column_id, name, enforce_wip, max_limit in rows:
-            column_of[status_id] = column_id
-            statuses_of.setdefault(column_id, []).append(status_id)
-            if enforce_wip and max_limit is not None:
-                enforced[column_id] = WipLimit(name, max_limit)
-        return cls(column_of, statuses_of, enforced)
+        shown: dict[str, Status] = {}
+        rows = ColumnStatus.objects.filter(project_id=project_id).select_related("status", "column")
+        for row in rows:
+            column, status = row.column, row.status
+            column_of[status.pk] = column.pk
+            statuses_of.setdefault(column.pk, []).append(status.pk)
+            shown[status.key] = status
+            if column.enforce_wip and column.max_limit is not None:
+                enforced[column.pk] = WipLimit(column.name, column.max_limit)
+        return cls(column_of, statuses_of, enforced, shown)
+
+    def status_by_key(self, key: Any) -> Status:
+        """The status of that key: from the layout when a column shows it, else read (400 if none)."""
+        found = self.shown.get(key) if isinstance(key, str) else None
+        return found if found is not None else status_by_key(key)
 
     def column_statuses(self, status: Status | int) -> tuple[int | None, list[int]]:
         """The column id showing a status (None if unmapped) and the statuses that column shows."""

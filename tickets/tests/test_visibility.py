@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from config.api import NotFound
 from tests_support.factories import ensure_default_statuses, make_project
 from tickets.models import Membership, Role, Status, Ticket, User
-from tickets.selectors import Visibility, full_tickets, visible_ticket, visible_tickets
+from tickets.selectors import (
+    Visibility,
+    full_tickets,
+    ticket_role,
+    visible_ticket,
+    visible_tickets,
+)
 from tickets.sql import VISIBLE
 
 ROLES = [None, *Role.values]
@@ -76,8 +82,9 @@ def test_orm_and_sql_visibility_agree(roles, superuser, active, tickets):
         assert sql == expected
         if active or not superuser:  # an inactive site admin cannot sign in at all
             assert orm == expected
-        for pk in ours:  # the detail read answers the same
+        for pk in ours:  # the detail read and the move's access read answer the same
             assert _found(me, pk) == (pk in expected)
+            assert _role_found(me, pk) == (pk in expected)
         transaction.set_rollback(True)
 
 
@@ -93,6 +100,15 @@ def _may_see(spec: tuple, roles: list, *, superuser: bool, active: bool) -> bool
     if role is None:
         return False
     return role != Role.CUSTOMER or "me" in (requester, creator)
+
+
+def _role_found(user: User, pk: int) -> bool:
+    try:
+        return ticket_role(user, pk)[0] in Ticket.objects.filter(pk=pk).values_list(
+            "project_id", flat=True
+        )
+    except NotFound:
+        return False
 
 
 def _found(user: User, pk: int) -> bool:
