@@ -1,9 +1,8 @@
-"""Statements per write, pinned (issue 18): a create, a move and a status change by PATCH send
-exactly these, and still leave their audit row, board event and SLA rows.
+"""What a create, a move and a status change by PATCH write: their audit row, board event and
+SLA rows, one ticket row per move, and a response equal to a fresh read.
 
-Counted through the API with a forced login (no token read), in the test's transaction: the
-service's transaction is a SAVEPOINT/RELEASE pair here (BEGIN/COMMIT in production). A new
-statement in one of these writes fails here; if it must be there, raise the number and say why.
+How many statements each write sends is a figure, not a behaviour: `bench/bench_writes.py`
+counts them (issue 15: round-trip counts live in bench/, not in the behaviour suite).
 """
 
 from __future__ import annotations
@@ -21,19 +20,6 @@ from tickets.models import AuditLog, Ticket
 
 pytestmark = pytest.mark.django_db
 
-# Auth forced; then: project, role, default status | SAVEPOINT, rank-space lock, number,
-# column layout, bottom gap, INSERT ticket (search vector included), watcher, audit, SLA policy,
-# SLA row, SLA event, board event, recipients, webhook deliveries | RELEASE. No read for the
-# response: the service's ticket is complete.
-CREATE = 18
-# SAVEPOINT, access (ticket's project and the caller's role there), rank-space lock, locked
-# ticket read, column layout (with the target status), bottom gap, UPDATE ticket, audit, locked
-# SLA row (with its policy), UPDATE SLA row, board event, recipients, webhook deliveries, RELEASE.
-MOVE = 14
-# memberships and the visible ticket (update_ticket's checks), then the move as above, then the
-# response's detail read (memberships, ticket).
-PATCH_STATUS = 2 + MOVE + 2
-
 
 def statements(call: Any) -> tuple[Any, list[str]]:
     with CaptureQueriesContext(connection) as seen:
@@ -41,16 +27,15 @@ def statements(call: Any) -> tuple[Any, list[str]]:
     return response, [q["sql"] for q in seen.captured_queries]
 
 
-def test_a_create_sends_exactly_its_statements_and_records_everything(desk, as_user):
+def test_a_create_records_everything_and_answers_as_a_read_would(desk, as_user):
     make_ticket(desk["project"], desk["agent"])  # the project's first ticket is not the case
     client = as_user(desk["agent"])
-    response, sent = statements(
+    response, _ = statements(
         lambda: client.post(
             "/api/v1/tickets/", {"project": "DESK", "title": "Toner"}, format="json"
         )
     )
     assert response.status_code == 201, response.content
-    assert len(sent) == CREATE, "\n".join(sent)
     body = response.json()
     ticket = Ticket.objects.get(pk=body["id"])
     assert AuditLog.objects.filter(ticket_id=ticket.pk, action="ticket.created").count() == 1
@@ -71,7 +56,7 @@ def test_a_create_sends_exactly_its_statements_and_records_everything(desk, as_u
     assert Ticket.objects.filter(pk=ticket.pk, search_vector="toner").exists()
 
 
-def test_a_move_sends_exactly_its_statements_and_records_everything(desk, as_user):
+def test_a_move_writes_one_ticket_row_and_records_everything(desk, as_user):
     ticket = make_ticket(desk["project"], desk["agent"])
     client = as_user(desk["agent"])
     response, sent = statements(
@@ -80,23 +65,21 @@ def test_a_move_sends_exactly_its_statements_and_records_everything(desk, as_use
         )
     )
     assert response.status_code == 200, response.content
-    assert len(sent) == MOVE, "\n".join(sent)
     assert sum(s.startswith('UPDATE "tickets_ticket"') for s in sent) == 1
     assert AuditLog.objects.filter(ticket_id=ticket.pk, action="ticket.moved").count() == 1
     assert BoardEvent.objects.filter(ticket_id=ticket.pk).latest("seq").type == "ticket.moved"
     assert response.json() == client.get(f"/api/v1/tickets/{ticket.pk}/").json()
 
 
-def test_a_status_change_by_patch_sends_exactly_its_statements(desk, as_user):
+def test_a_status_change_by_patch_is_a_move(desk, as_user):
     ticket = make_ticket(desk["project"], desk["agent"])
     client = as_user(desk["agent"])
-    response, sent = statements(
+    response, _ = statements(
         lambda: client.patch(
             f"/api/v1/tickets/{ticket.pk}/", {"status": "in_progress"}, format="json"
         )
     )
     assert response.status_code == 200, response.content
-    assert len(sent) == PATCH_STATUS, "\n".join(sent)
     assert response.json()["status"] == "in_progress"
     assert AuditLog.objects.filter(ticket_id=ticket.pk, action="ticket.moved").count() == 1
     assert BoardEvent.objects.filter(ticket_id=ticket.pk).latest("seq").type == "ticket.moved"
