@@ -17,6 +17,9 @@ WITH_SERVICES := set -a && . ./.data/services.env && set +a &&
 UI := frontend
 NPM_STAMP := $(UI)/node_modules/.installed-$(shell cat $(UI)/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
 DJANGO_TEST := DJANGO_SETTINGS_MODULE=config.settings_test
+# The suite runs on two xdist workers, each with its own test database (pytest-django) and Redis
+# database (config/settings.py); a module's tests stay on one worker. PYTEST_XDIST= runs it serially.
+PYTEST_XDIST ?= -n 2 --dist loadscope
 # The schema needs settings, not services: read the environment file when there is one, never rewrite it.
 WITH_ENV := set -a && { [ ! -f .data/services.env ] || . ./.data/services.env; } && set +a &&
 
@@ -61,7 +64,7 @@ test: services ui chromium ui-check
 	$(WITH_SERVICES) $(VENV)/bin/ruff format --check .
 	$(WITH_SERVICES) $(VENV)/bin/mypy .
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
-	$(WITH_SERVICES) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 bench: services
 	$(WITH_SERVICES) $(PY) bench/run.py $(BENCH_ARGS)

@@ -8,16 +8,43 @@ container entrypoint) without overwriting what an admin has since changed.
 from __future__ import annotations
 
 import os
+from functools import partial
+from typing import Any
 
-from celery import Celery
+import structlog
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings
+from django.db import transaction
 
 from config import task_context
 
-app = Celery("helpline")
+logger = structlog.get_logger(__name__)
+
+
+class DeskTask(Task):
+    """The desk's task base: `delay_on_commit` never turns a committed change into an error.
+
+    Celery's own version raises from the on-commit hook when the broker refuses the message, so a
+    request whose change was already committed would answer 500. Here the refusal is logged with
+    the task's name and the request answers as it should; the work is not silently dropped:
+    exports still pending are failed with a message by their watchdog, webhook deliveries and
+    e-mails are relayed from the outbox, SLA scans run on beat.
+    """
+
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        transaction.on_commit(partial(self._enqueue_committed, args, kwargs))
+
+    def _enqueue_committed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            self.apply_async(args, kwargs)
+        except Exception as exc:
+            logger.exception("task_enqueue_failed", task=self.name, error=repr(exc))
+
+
+app = Celery("helpline", task_cls=DeskTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     # Reliability baseline: a task is acknowledged after it ran, so a killed worker's task is

@@ -190,7 +190,12 @@ CHANNEL_LAYERS = {
 }
 
 # --- Celery -----------------------------------------------------------------------------------
-CELERY_BROKER_URL: str = REDIS_URL if TESTING else env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_URL: str = (
+    # A fault test points one server process at a broker that is down.
+    env.str("TEST_CELERY_BROKER_URL", default=REDIS_URL)
+    if TESTING
+    else env.str("CELERY_BROKER_URL", default=REDIS_URL)
+)
 CELERY_RESULT_BACKEND: str | None = (
     REDIS_URL if TESTING else env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 )
