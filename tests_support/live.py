@@ -104,6 +104,11 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
             proc.wait()
 
 
+def gunicorn_log(base: str) -> Path:
+    """Where the gunicorn serving `base` writes its output (one file per port)."""
+    return ROOT / ".data" / f"gunicorn-{base.rsplit(':', 1)[-1]}.log"
+
+
 @contextmanager
 def gunicorn_server(workers: int = 1, **env: str) -> Iterator[str]:
     """The WSGI API under gunicorn; yields its base URL."""
@@ -117,7 +122,7 @@ def gunicorn_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The WSGI API under gunicorn with extra command-line `args`; yields its URL and the master."""
     port = free_port()
-    log = open(ROOT / ".data" / f"gunicorn-{port}.log", "wb")
+    log = open(gunicorn_log(f"http://127.0.0.1:{port}"), "wb")
     proc = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *args],
         cwd=ROOT,

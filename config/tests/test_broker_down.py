@@ -6,7 +6,6 @@ suite's broker is the positive control: there the task reaches the queue."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from config.redis import get_redis
-from tests_support.live import ROOT, free_port, gunicorn_process, wait_for
+from tests_support.live import free_port, gunicorn_log, gunicorn_process, wait_for
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -31,7 +30,7 @@ def create(base: str, token: str, title: str) -> httpx.Response:
 
 
 def log_events(base: str) -> list[dict[str, Any]]:
-    path = Path(ROOT / ".data" / f"gunicorn-{base.rsplit(':', 1)[-1]}.log")
+    path = gunicorn_log(base)
     events = []
     for line in path.read_text().splitlines():
         try:

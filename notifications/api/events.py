@@ -28,6 +28,15 @@ _EVENT_FIELDS: dict[str, serializers.Field] = {
     "type": serializers.CharField(),
     "data": serializers.DictField(),
     "created_at": serializers.DateTimeField(),
+    "actor": inline_serializer(
+        "EventActor",
+        {"username": serializers.CharField(), "full_name": serializers.CharField()},
+        allow_null=True,
+        help_text="Who made the change (null for the system: SLA scans, the classifier).",
+    ),
+    "client_mutation_id": serializers.CharField(
+        allow_null=True, help_text="Echoed from the move that caused this event, else null."
+    ),
 }
 
 

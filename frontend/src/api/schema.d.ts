@@ -1095,6 +1095,10 @@ export interface components {
             };
             /** Format: date-time */
             created_at: string;
+            /** @description Who made the change (null for the system: SLA scans, the classifier). */
+            actor: components["schemas"]["EventActor"] | null;
+            /** @description Echoed from the move that caused this event, else null. */
+            client_mutation_id: string | null;
         };
         BoardEvents: {
             /** @description The board's current seq. */
@@ -1242,6 +1246,10 @@ export interface components {
         /** @description `{"error": {code, message, details, request_id}}`: every failure, whatever raised it. */
         ErrorEnvelope: {
             error: components["schemas"]["Error"];
+        };
+        EventActor: {
+            username: string;
+            full_name: string;
         };
         /**
          * @description * `csv` - Csv
