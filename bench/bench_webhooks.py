@@ -314,7 +314,7 @@ def _server_time(project_id: int, n: int) -> list[float]:
     """
     from django.db import connection, transaction
 
-    from notifications.webhooks.outbox import _INSERT_DELIVERIES
+    from notifications.sql import WEBHOOK_DELIVERIES as _INSERT_DELIVERIES
 
     out: list[float] = []
     with transaction.atomic(), connection.cursor() as cursor:

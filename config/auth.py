@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from config import sql as statements
 from config.rawsql import ModelColumns, fetch_one
 
 
@@ -23,10 +24,8 @@ from config.rawsql import ModelColumns, fetch_one
 def _statement() -> tuple[str, ModelColumns[Any]]:
     model = get_user_model()
     user = ModelColumns(model, "u")
-    sql = (
-        f"SELECT {user.select()} FROM authtoken_token t "  # noqa: S608 - metadata only
-        f'JOIN "{model._meta.db_table}" u ON u."{model._meta.pk.column}" = t.user_id '
-        "WHERE t.key = %s"
+    sql = statements.token_user(
+        user=user.select(), user_table=model._meta.db_table, user_pk=str(model._meta.pk.column)
     )
     return sql, user
 

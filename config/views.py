@@ -15,6 +15,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config import sql as statements
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process is up and answering (checks nothing else on purpose)."""
@@ -32,7 +34,7 @@ def _check(fn: Any) -> dict[str, Any]:
 
 def _ping_database() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+        cursor.execute(statements.PING)
 
 
 def _ping_redis(url: str) -> None:

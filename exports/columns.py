@@ -19,18 +19,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Expression, F, Func, OuterRef, TextField, Value
 from django.db.models.functions import Cast
 
-# Code points of the OWASP formula triggers: tab, CR, "+", "-", "=", "@" (see writers.neutralise_cell).
-_TRIGGER_CODES = "9, 13, 43, 45, 61, 64"
-# Every trigger is below "A" (65): most cells start with a letter and stop at the cheaper test.
-_NEUTRALISED = (
-    f"CASE WHEN ascii({{x}}) < 65 AND ascii({{x}}) IN ({_TRIGGER_CODES}) "
-    "THEN '''' || {x} ELSE {x} END"
-)
-# Python's datetime.isoformat() drops an all-zero fraction; to_char always prints six digits.
-_ISO_UTC = (
-    "replace(to_char({x} AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), '.000000+', '+')"
-)
+from exports import sql as sql_text
 
 
 class SqlTemplate(Func):
@@ -56,9 +45,7 @@ class SqlTemplate(Func):
     ) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.source_expressions[0])
         if self.once:
-            # OFFSET 0 keeps the planner from inlining the value back into every use.
-            body = self.sql_template.format(x="once.v")
-            wrapped = f"(SELECT {body} FROM (SELECT ({sql}) AS v OFFSET 0) AS once)"  # noqa: S608
+            wrapped = sql_text.evaluated_once(self.sql_template.format(x="once.v"), sql)
             return wrapped, tuple(params)
         uses = self.sql_template.count("{x}")
         # Each occurrence of the inner SQL needs its own copy of the parameters.
@@ -66,50 +53,20 @@ class SqlTemplate(Func):
 
 
 def _text_cell(expression: Any, *, once: bool = False) -> Expression:
-    return SqlTemplate(expression, f"NULLIF({_NEUTRALISED}, '')", once=once)
-
-
-# Items are joined with U+001F and every item start that is a formula trigger gets its quote in
-# one regexp pass; then the separators become ";". Much cheaper than unnesting each row's array.
-# An item that itself contains U+001F would be split wrongly, so such rows take the exact,
-# slower path that neutralises item by item.
-_LIST_FAST = (
-    "NULLIF(substr(replace(regexp_replace(E'\\x1f' || array_to_string({x}, E'\\x1f'), "
-    "E'\\x1f([-=+@\\t\\r])', E'\\x1f''\\\\1', 'g'), E'\\x1f', ';'), 2), '')"
-)
-_LIST_EXACT = (
-    "NULLIF((SELECT string_agg("  # noqa: S608
-    + _NEUTRALISED.replace("{x}", "u.item")
-    + ", ';' ORDER BY u.n) FROM unnest({x}) WITH ORDINALITY AS u(item, n)), '')"
-)
+    return SqlTemplate(expression, sql_text.TEXT_CELL, once=once)
 
 
 def _list_cell(expression: Any, *, once: bool = False) -> Expression:
-    # Each item is neutralised on its own, like writers.format_csv_cell does for lists. Most
-    # lists need nothing, and one regexp match on the U+001F-joined items proves it: every item
-    # starts the string or follows a U+001F, so no match means no item starts with a trigger.
-    # Only a list that matches is checked for an item holding U+001F itself (exact path).
-    return SqlTemplate(
-        expression,
-        "CASE WHEN cardinality({x}) = 0 THEN NULL "
-        "WHEN array_to_string({x}, E'\\x1f') !~ E'(^|\\x1f)[-=+@\\t\\r]' "
-        "THEN NULLIF(array_to_string({x}, ';'), '') "
-        "WHEN strpos(array_to_string({x}, ''), E'\\x1f') > 0 THEN "
-        + _LIST_EXACT
-        + " ELSE "
-        + _LIST_FAST
-        + " END",
-        once=once,
-    )
+    # Each item neutralised on its own, as writers.format_csv_cell does for lists.
+    return SqlTemplate(expression, sql_text.LIST_CELL, once=once)
 
 
 def _datetime_text(expression: Any) -> Expression:
-    return SqlTemplate(expression, _ISO_UTC)
+    return SqlTemplate(expression, sql_text.ISO_UTC)
 
 
 def _bool_cell(expression: Any) -> Expression:
-    # A bool cast to text is "true"/"false" (its COPY output would be "t"/"f"); NULL stays NULL.
-    return SqlTemplate(expression, "({x})::text")
+    return SqlTemplate(expression, sql_text.BOOL_CELL)
 
 
 def _public_messages() -> Any:

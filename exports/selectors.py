@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import BooleanField, Expression, F, QuerySet, Value
 
 from config.api import NotFound
+from exports import sql as statements
 from exports.columns import COLUMNS
 from exports.models import ExportFormat, ExportJob
 from tickets.filters import TicketFilters, apply_ticket_filters, order_tickets
@@ -135,12 +136,12 @@ def _wrap_copy(inner_sql: str, aliases: list[str], fields: tuple[str, ...], *, c
         # the bytes ,"<CR>"<LF>, which cannot occur anywhere else in its CSV (see
         # streaming.ROW_END), and the reader turns them into RFC 4180's CRLF in one replace().
         select += ", E'\\r'"
-        return f"COPY (SELECT {select} FROM ({inner_sql}) AS i) TO STDOUT (FORMAT csv)"  # noqa: S608
+        return statements.copy_csv(select, inner_sql)
     renamed = ", ".join(
         f'i.{alias} AS "{name}"' for alias, name in zip(aliases, fields, strict=True)
     )
     # Text format: PostgreSQL backslash-escapes the JSON text, the reader undoes it.
-    return f"COPY (SELECT row_to_json(r) FROM (SELECT {renamed} FROM ({inner_sql}) AS i) AS r) TO STDOUT"  # noqa: S608
+    return statements.copy_jsonl(renamed, inner_sql)
 
 
 def copy_plan(
@@ -193,7 +194,7 @@ def copy_plan(
         split = RangeSplit(boundary_sql=boundary_sql, copy_sql=range_sql)
 
     return CopyPlan(
-        count_sql=f"SELECT count(*) FROM ({count_sql}) AS c",  # noqa: S608
+        count_sql=statements.count(count_sql),
         count_params=tuple(count_params),
         copy_sql=_wrap_copy(inner_sql, aliases, fields, csv=csv),
         copy_params=tuple(params),

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from notifications import sql as statements
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -42,13 +44,13 @@ def bulk_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
     spec = ", ".join(
         f"{connection.ops.quote_name(str(f.column))} {f.db_type(connection)}" for f in fields
     )
-    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     # Only model metadata is interpolated; the rows are one bound parameter.
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {columns} FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({spec})) "
-        f"WITH ORDINALITY AS x({columns}, _ord) ORDER BY _ord{conflict} "
-        f"RETURNING {connection.ops.quote_name(str(meta.pk.column))}"
+    sql = statements.bulk_insert(
+        table=connection.ops.quote_name(meta.db_table),
+        columns=columns,
+        spec=spec,
+        pk=connection.ops.quote_name(str(meta.pk.column)),
+        ignore_conflicts=ignore_conflicts,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, default=_default, ensure_ascii=False)])

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.rawsql import fetch_all
+from notifications import sql
 from notifications.catalogue import CATALOGUE, channel_enabled, headline, parse_mentions
 from notifications.email import subject_for
 from notifications.payloads import jsonable, message_payload, ticket_payload
@@ -167,50 +168,20 @@ def notify_ticket_events(events: list[BatchEvent]) -> None:
             mail.append(mail_row)
         if CATALOGUE[kind].webhook and kind != "ticket.noted":
             hooks.append((ticket.project_id, kind, base))
-    notification_ids = _fan_out(_FAN_OUT_NOTIFICATIONS, in_app, now)
-    email_ids = _fan_out(_FAN_OUT_EMAILS, mail, now)
+    notification_ids = _fan_out(sql.FAN_OUT_NOTIFICATIONS, in_app, now)
+    email_ids = _fan_out(sql.FAN_OUT_EMAILS, mail, now)
     delivery_ids = record_webhook_events(hooks, occurred_at=now) if hooks else []
     _after_commit(notification_ids, email_ids, delivery_ids)
 
 
-_FAN_OUT_NOTIFICATIONS = """
-INSERT INTO notifications_notification
-    (user_id, event_id, kind, project_id, ticket_id, actor_id, title, data, read_at, created_at)
-SELECT u.user_id::bigint, e.event_id, e.kind, e.project_id, e.ticket_id, e.actor_id, e.title,
-       e.data, NULL, %(now)s
-FROM ROWS FROM (jsonb_to_recordset(%(rows)s::jsonb) AS (event_id uuid, kind text,
-         project_id bigint, ticket_id bigint, actor_id bigint, title text, data jsonb,
-         users jsonb)) WITH ORDINALITY AS e(event_id, kind, project_id, ticket_id, actor_id,
-         title, data, users, ord)
-CROSS JOIN LATERAL jsonb_array_elements_text(e.users) WITH ORDINALITY AS u(user_id, n)
-ORDER BY e.ord, u.n
-RETURNING id
-"""
-
-_FAN_OUT_EMAILS = """
-INSERT INTO notifications_emaildelivery
-    (event_id, user_id, kind, to_email, subject, context, status, attempts, next_attempt_at,
-     relay_after, last_error, sent_at, created_at)
-SELECT e.event_id, (t.r ->> 'user_id')::bigint, e.kind, t.r ->> 'to_email', e.subject,
-       e.context || jsonb_build_object('recipient', t.r -> 'recipient', 'reasons', t.r -> 'reasons'),
-       'pending', 0, %(now)s, %(relay_after)s, '', NULL, %(now)s
-FROM ROWS FROM (jsonb_to_recordset(%(rows)s::jsonb) AS (event_id uuid, kind text, subject text,
-         context jsonb, "to" jsonb)) WITH ORDINALITY AS e(event_id, kind, subject, context, "to",
-         ord)
-CROSS JOIN LATERAL jsonb_array_elements(e."to") WITH ORDINALITY AS t(r, n)
-ORDER BY e.ord, t.n
-RETURNING id
-"""
-
-
-def _fan_out(sql: str, rows: list[dict[str, Any]], now: datetime) -> Ids:
+def _fan_out(statement: str, rows: list[dict[str, Any]], now: datetime) -> Ids:
     """One statement for the rows of one or more events: each event travels once and PostgreSQL
     makes a row per person."""
     if not rows:
         return []
     relay_after = now + timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
     params = {"rows": json.dumps(rows, ensure_ascii=False), "now": now, "relay_after": relay_after}
-    return [row[0] for row in fetch_all(sql, params)]
+    return [row[0] for row in fetch_all(statement, params)]
 
 
 def notify_project_event(
@@ -320,8 +291,8 @@ def _write_for_people(
         email_context=email_context,
     )
     return (
-        _fan_out(_FAN_OUT_NOTIFICATIONS, [notification] if notification else [], now),
-        _fan_out(_FAN_OUT_EMAILS, [mail] if mail else [], now),
+        _fan_out(sql.FAN_OUT_NOTIFICATIONS, [notification] if notification else [], now),
+        _fan_out(sql.FAN_OUT_EMAILS, [mail] if mail else [], now),
     )
 
 
@@ -337,7 +308,7 @@ def _event_rows(
     in_app_data: dict[str, Any],
     email_context: dict[str, Any],
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """One event's input to `_FAN_OUT_NOTIFICATIONS` and `_FAN_OUT_EMAILS` (None: nobody on
+    """One event's input to `sql.FAN_OUT_NOTIFICATIONS` and `sql.FAN_OUT_EMAILS` (None: nobody on
     that channel): what the people's rows share, once, and who they are."""
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
     users = [r.user.pk for r in recipients if r.in_app]

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 
 from config.rawsql import ModelColumns, fetch_all
+from notifications import sql
 from notifications.catalogue import channel_enabled, spec
 from notifications.models import NotificationPreference
 from tickets.models import ROLE_RANK, Membership, Role, Ticket, User, Watcher
@@ -57,25 +58,7 @@ class Candidate:
 
 _USER = ModelColumns(User, "u")
 _PREFERENCE = ModelColumns(NotificationPreference, "np")
-
-
-def _candidates_sql(*, project: str, ids: str) -> str:
-    return f"""
-SELECT {_USER.select()}, lower(u.username),
-       (SELECT m.role FROM tickets_membership m
-        WHERE m.project_id = {project} AND m.user_id = u.id),
-       w.notify_in_app, w.notify_email, {_PREFERENCE.select()}
-FROM helpline_user u
-LEFT JOIN tickets_watcher w ON w.ticket_id = %(ticket)s AND w.user_id = u.id
-LEFT JOIN notifications_notificationpreference np ON np.user_id = u.id
-WHERE u.is_active
-  AND (w.user_id IS NOT NULL OR u.id = ANY({ids}) OR lower(u.username) = ANY(%(mentions)s))
-"""  # noqa: S608 - model metadata only, values are parameters
-
-
-# Every ticket event runs this (moves included), so it is one hand-written, prepared statement
-# (config/rawsql.py) instead of an ORM query with three correlated subqueries to compile.
-_CANDIDATES_SQL = _candidates_sql(project="%(project)s", ids="%(ids)s")
+_CANDIDATES_SQL = sql.candidates(user=_USER.select(), preference=_PREFERENCE.select())
 
 
 def _candidates(ticket: Ticket, ids: Iterable[int], mentions: list[str]) -> list[Candidate]:

@@ -8,22 +8,16 @@ from typing import Literal
 from django.conf import settings
 from django.db import connection, transaction
 
+from notifications import sql
+
 OutboxTable = Literal["notifications_emaildelivery", "notifications_webhookdelivery"]
 
 
 def claim_for_relay(table: OutboxTable, *, limit: int) -> list[int]:
     """Ids of pending rows whose relay time has come, marked as re-queued now."""
-    sql = f"""
-        UPDATE {table} SET relay_after = clock_timestamp() + make_interval(secs => %(grace)s)
-        WHERE id IN (
-            SELECT id FROM {table}
-            WHERE status = 'pending' AND relay_after <= clock_timestamp()
-            ORDER BY relay_after
-            LIMIT %(limit)s
-            FOR UPDATE SKIP LOCKED
-        )
-        RETURNING id
-    """  # noqa: S608 - the table is one of two constants (OutboxTable), never input
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, {"grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS), "limit": limit})
+        cursor.execute(
+            sql.claim_for_relay(table),
+            {"grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS), "limit": limit},
+        )
         return [row[0] for row in cursor.fetchall()]

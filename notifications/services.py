@@ -14,29 +14,15 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 
-from notifications.models import BoardEvent
+from notifications import sql
+from notifications.models import BoardEvent, BoardEventCounter
 
 
 def project_group(project_id: int) -> str:
     """The channel-layer group of a project's board."""
     return f"board.{project_id}"
-
-
-# The gap-free seq: the counter UPSERT keeps the counter row locked until commit.
-_RECORD_EVENT_SQL = """
-WITH next AS (
-    INSERT INTO notifications_boardeventcounter (project_id, last_seq) VALUES (%s::bigint, 1)
-    ON CONFLICT (project_id) DO UPDATE
-    SET last_seq = notifications_boardeventcounter.last_seq + 1
-    RETURNING last_seq
-)
-INSERT INTO notifications_boardevent
-    (project_id, seq, type, data, ticket_id, actor, client_mutation_id, created_at)
-SELECT %s::bigint, next.last_seq, %s::text, %s::jsonb, %s::bigint, %s::jsonb, %s::text, now()
-FROM next
-RETURNING id, seq, created_at
-"""
 
 
 def event_actor(actor: Any) -> dict[str, str] | None:
@@ -73,7 +59,7 @@ def record_board_event(
     params: list[Any] = [project_id, project_id, type, payload, ticket_id, actor_json]
     params.append(client_mutation_id)
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_EVENT_SQL, params)
+        cursor.execute(sql.RECORD_EVENT, params)
         event.id, event.seq, event.created_at = cursor.fetchone()
     transaction.on_commit(lambda: push_board_event(event))
     return event
@@ -93,23 +79,7 @@ def record_board_events(
     n = len(events)
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            WITH next AS (
-                INSERT INTO notifications_boardeventcounter (project_id, last_seq)
-                VALUES (%(project)s, %(n)s)
-                ON CONFLICT (project_id) DO UPDATE
-                SET last_seq = notifications_boardeventcounter.last_seq + %(n)s
-                RETURNING last_seq
-            )
-            INSERT INTO notifications_boardevent (project_id, seq, type, data, ticket_id, created_at)
-            SELECT %(project)s, next.last_seq - %(n)s + v.ord, v.type, v.data, v.ticket_id,
-                   now()
-            FROM next, ROWS FROM (jsonb_to_recordset(%(events)s::jsonb)
-                                  AS (type text, data jsonb, ticket_id bigint))
-                 WITH ORDINALITY AS v(type, data, ticket_id, ord)
-            ORDER BY v.ord
-            RETURNING id, seq, created_at
-            """,
+            sql.RECORD_EVENTS,
             {
                 "project": project_id,
                 "n": n,
@@ -145,8 +115,6 @@ def record_board_events(
 
 def current_seq(project_id: int) -> int:
     """The last committed seq of a project's board (0 before the first event)."""
-    from notifications.models import BoardEventCounter
-
     row = BoardEventCounter.objects.filter(project_id=project_id).values_list("last_seq", flat=True)
     return row.first() or 0
 
@@ -202,17 +170,13 @@ def push_board_events(events: list[BoardEvent]) -> None:
 def prune_board_events(*, older_than: datetime, keep_per_project: int) -> int:
     """Delete events older than a time or beyond the newest `keep_per_project` of each project."""
     deleted, _ = BoardEvent.objects.filter(created_at__lt=older_than).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            DELETE FROM notifications_boardevent e
-            USING notifications_boardeventcounter c
-            WHERE e.project_id = c.project_id AND e.seq <= c.last_seq - %s
-            """,
-            [keep_per_project],
-        )
-        deleted += cursor.rowcount
-    return deleted
+    last_seq = BoardEventCounter.objects.filter(project_id=OuterRef("project_id")).values(
+        "last_seq"
+    )
+    beyond, _ = BoardEvent.objects.filter(
+        seq__lte=Subquery(last_seq[:1]) - keep_per_project
+    ).delete()
+    return deleted + beyond
 
 
 def oldest_retained_seq(project_id: int) -> int | None:

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from config.api import InvalidInput
 from config.rawsql import fetch_one
+from tickets import sql
 from tickets.models import Priority, StatusCategory, Ticket
 
 ORDERINGS = ("created_at", "updated_at", "priority", "rank", "sla_due_at")
@@ -180,13 +181,6 @@ def _first(errors: dict[str, list[str]]) -> str:
     return f"{name}: {messages[0]}"
 
 
-_KEYS_SQL = """
-SELECT (SELECT id FROM tickets_project WHERE key = %(project)s),
-       (SELECT array_agg(id) FROM tickets_status WHERE key = ANY(%(statuses)s)),
-       (SELECT array_agg(id) FROM tickets_status WHERE category = ANY(%(categories)s))
-"""
-
-
 def _key_params(filters: TicketFilters) -> dict[str, Any]:
     return {
         "project": filters.project or "",
@@ -205,7 +199,7 @@ def apply_ticket_filters(
     if filters.project or filters.status or filters.status_category:
         # Keys become ids first: the planner then knows how many rows each value selects
         # (a join on the key hides it, and a wrong guess turns a search page into a heap walk).
-        project_id, by_status, by_category = fetch_one(_KEYS_SQL, _key_params(filters)) or (
+        project_id, by_status, by_category = fetch_one(sql.FILTER_KEYS, _key_params(filters)) or (
             None,
             [],
             [],

@@ -174,29 +174,11 @@ _TICKET = ModelColumns(Ticket, "t", exclude=("search_vector",))
 _PROJECT = ModelColumns(Project, "p")
 _STATUS = ModelColumns(Status, "s")
 _SLA = ModelColumns(TicketSla, "l")
-_PEOPLE = (("assignee", "a"), ("requester", "r"), ("created_by", "c"))
-
-_PEOPLE_SQL = ", ".join(f"{alias}.username" for _, alias in _PEOPLE)
-_PEOPLE_JOINS = " ".join(
-    f"LEFT JOIN helpline_user {alias} ON {alias}.id = t.{name}_id" for name, alias in _PEOPLE
+_PEOPLE = sql.PEOPLE
+FULL_TICKET_SQL = sql.full_ticket(
+    ticket=_TICKET.select(), project=_PROJECT.select(), status=_STATUS.select(), sla=_SLA.select()
 )
-FULL_TICKET_SQL = f"""
-SELECT {_TICKET.select()}, {_PROJECT.select()}, {_STATUS.select()}, {_PEOPLE_SQL}, {_SLA.select()}
-FROM tickets_ticket t
-JOIN tickets_project p ON p.id = t.project_id
-JOIN tickets_status s ON s.id = t.status_id
-{_PEOPLE_JOINS}
-LEFT JOIN sla_ticketsla l ON l.ticket_id = t.id
-"""  # noqa: S608 - model metadata only; callers append WHERE with parameters
-# Board cards: the caller already holds the project and the columns' statuses, so rows leave
-# them out (on a 250-card board, decoding them 250 times cost more than the rest of the row).
-_CARD_SQL = f"""
-SELECT {_TICKET.select()}, {_PEOPLE_SQL}, {_SLA.select()}
-FROM tickets_ticket t
-{_PEOPLE_JOINS}
-LEFT JOIN sla_ticketsla l ON l.ticket_id = t.id
-WHERE t.id = ANY(%(ids)s) AND t.project_id = %(project)s AND t.status_id = ANY(%(statuses)s)
-"""  # noqa: S608 - model metadata only
+_CARD_SQL = sql.board_cards(ticket=_TICKET.select(), sla=_SLA.select())
 
 
 class FullTicketBuilder:
@@ -295,22 +277,12 @@ def status_counts(project: Project | int) -> dict[int, int]:
     """Unarchived tickets per status id of a project, from the trigger-kept deltas (a handful of
     rows once compacted; see TicketCountDelta)."""
     project_id = project if isinstance(project, int) else project.pk
-    rows = fetch_all(
-        "SELECT status_id, sum(n) FROM tickets_ticketcountdelta WHERE project_id = %s "
-        "GROUP BY status_id",
-        [project_id],
-    )
+    rows = fetch_all(sql.STATUS_COUNTS, [project_id])
     return {status_id: int(total) for status_id, total in rows if total}
 
 
 # --- the board's frame: project, role, seq and columns in two statements -----------------------
-_BOARD_SQL = f"""
-SELECT {_PROJECT.select()}, m.role, coalesce(bc.last_seq, 0)
-FROM tickets_project p
-LEFT JOIN tickets_membership m ON m.project_id = p.id AND m.user_id = %(user)s
-LEFT JOIN notifications_boardeventcounter bc ON bc.project_id = p.id
-WHERE p.key = %(key)s
-"""  # noqa: S608 - model metadata only
+_BOARD_SQL = sql.board_frame(project=_PROJECT.select())
 
 
 def staff_board(user: Any, key: str, action: str) -> tuple[Project, int]:

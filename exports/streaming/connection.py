@@ -18,6 +18,8 @@ import psycopg.errors
 from django.conf import settings
 from django.db import connection, connections
 
+from exports import sql
+
 # Advisory-lock namespace of export jobs ("EXPT"); the second key is the job id.
 LOCK_NAMESPACE = 0x45585054
 
@@ -51,7 +53,7 @@ def acquire_job_lock(conn: psycopg.Connection[Any], job_id: int, *, wait_seconds
     """Take the job's session advisory lock, waiting up to `wait_seconds`; False if still held."""
     conn.execute(f"SET lock_timeout = '{int(wait_seconds * 1000)}ms'")
     try:
-        conn.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_lock_key(job_id)])
+        conn.execute(sql.JOB_LOCK, [LOCK_NAMESPACE, job_lock_key(job_id)])
     except psycopg.errors.LockNotAvailable:
         return False
     finally:
@@ -66,12 +68,7 @@ def locked_job_ids(job_ids: Iterable[int]) -> set[int]:
         return set()
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT objid::bigint FROM pg_locks
-            WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = %s
-              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND objid::bigint = ANY(%s)
-            """,
+            sql.LOCKED_JOBS,
             [LOCK_NAMESPACE, list(keys)],
         )
         return {keys[row[0]] for row in cursor.fetchall()}

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import psycopg.sql
 
+from exports import sql as statements
 from exports.selectors import Boundary, CopyPlan, RangeSplit
 from exports.spool import RangeSpool
 from exports.streaming.connection import _close_all, open_export_connection
@@ -67,7 +68,7 @@ def _estimated_rows(conn: psycopg.Connection[Any], plan: CopyPlan) -> int:
 
 def _join_snapshot(conn: psycopg.Connection[Any], count: int) -> list[psycopg.Connection[Any]]:
     """`count` new sessions in transactions that import this one's snapshot."""
-    row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+    row = conn.execute(statements.EXPORT_SNAPSHOT).fetchone()
     assert row is not None
     statement = psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg.sql.Literal(row[0]))
     others: list[psycopg.Connection[Any]] = []

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.metrics.counters import record_webhook_attempt
+from notifications import sql
 from notifications.models import OutboxStatus, Webhook, WebhookAttempt, WebhookDelivery
 from notifications.relay import claim_for_relay
 from notifications.webhooks import http
@@ -231,12 +232,7 @@ def _track_endpoint_health(claimed: Claimed, *, succeeded: bool, now: Any) -> No
             )
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE notifications_webhook SET consecutive_failures = consecutive_failures + 1, "
-            "failing_since = COALESCE(failing_since, clock_timestamp()) WHERE id = %s "
-            "RETURNING consecutive_failures, failing_since, is_active",
-            [webhook_id],
-        )
+        cursor.execute(sql.WEBHOOK_FAILED, [webhook_id])
         failures, since, active = cursor.fetchone()
     long_run = (now - since).total_seconds() >= settings.WEBHOOK_DISABLE_AFTER_SECONDS
     if active and failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES and long_run:

@@ -18,21 +18,10 @@ from django.db import connection
 from django.utils import timezone
 
 from config.rawsql import fetch_all
+from notifications import sql
 from notifications.models import Webhook, WebhookDelivery
 from notifications.payloads import iso
 from notifications.webhooks.signing import new_message_id
-
-_INSERT_DELIVERIES = """
-INSERT INTO notifications_webhookdelivery
-    (webhook_id, message_id, event_type, payload, status, attempts, run_attempts,
-     next_attempt_at, relay_after, response_excerpt, error, created_at)
-SELECT w.id, %(msg_id)s::text, %(kind)s::text, %(body)s::text, 'pending', 0, 0,
-       now(), now() + make_interval(secs => %(grace)s::float8), '', '', now()
-FROM notifications_webhook w
-WHERE w.project_id = %(project_id)s::bigint AND w.is_active
-  AND (%(kind)s::text = ANY(w.events) OR '*' = ANY(w.events))
-RETURNING id
-"""
 
 
 def event_body(*, msg_id: str, kind: str, occurred_at: datetime, data: dict[str, Any]) -> str:
@@ -54,7 +43,7 @@ def record_webhook_event(
         msg_id=msg_id, kind=kind, occurred_at=occurred_at or timezone.now(), data=data
     )
     rows = fetch_all(
-        _INSERT_DELIVERIES,
+        sql.WEBHOOK_DELIVERIES,
         {
             "msg_id": msg_id,
             "kind": kind,
@@ -64,22 +53,6 @@ def record_webhook_event(
         },
     )
     return [row[0] for row in rows]
-
-
-_INSERT_MANY = """
-INSERT INTO notifications_webhookdelivery
-    (webhook_id, message_id, event_type, payload, status, attempts, run_attempts,
-     next_attempt_at, relay_after, response_excerpt, error, created_at)
-SELECT w.id, v.msg_id, v.kind, v.body, 'pending', 0, 0,
-       now(), now() + make_interval(secs => %(grace)s), '', '', now()
-FROM ROWS FROM (jsonb_to_recordset(%(events)s::jsonb)
-                AS (project_id bigint, msg_id text, kind text, body text))
-     WITH ORDINALITY AS v(project_id, msg_id, kind, body, ord)
-JOIN notifications_webhook w ON w.project_id = v.project_id AND w.is_active
-  AND (v.kind = ANY(w.events) OR '*' = ANY(w.events))
-ORDER BY v.ord, w.id
-RETURNING id
-"""
 
 
 def record_webhook_events(
@@ -109,7 +82,7 @@ def record_webhook_events(
         rows.append({"project_id": project_id, "msg_id": msg_id, "kind": kind, "body": body})
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_MANY,
+            sql.WEBHOOK_DELIVERIES_MANY,
             {
                 "grace": float(settings.OUTBOX_RELAY_GRACE_SECONDS),
                 "events": json.dumps(rows, ensure_ascii=False),

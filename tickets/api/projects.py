@@ -17,6 +17,7 @@ from config.api import Forbidden, InvalidInput, NotFound
 from config.openapi import errors
 from config.pagination import cursor_pagination
 from config.rawsql import fetch_all
+from tickets import sql
 from tickets.api.schema import BoardSerializer
 from tickets.api.serializers import (
     ColumnSerializer,
@@ -341,16 +342,8 @@ def first_tickets(
         ids = [link.status_id for link in column.status_links.all()]
         if not ids:
             continue
-        # Per status an ordered index read of `limit + 1` (ticket_board_idx), then the merge:
-        # never the whole column sorted, however many tickets it holds.
-        # The limit is written into the statement (a validated int): a prepared generic plan
-        # cannot know a LIMIT parameter and would sort whole columns.
-        parts.append(
-            "(SELECT %s AS column_id, x.id FROM unnest(%s::bigint[]) AS st (status_id) "  # noqa: S608
-            "CROSS JOIN LATERAL (SELECT t.id, t.rank FROM tickets_ticket t "
-            "WHERE t.project_id = %s AND NOT t.is_archived AND t.status_id = st.status_id "
-            f"ORDER BY t.rank LIMIT {int(limit) + 1}) AS x ORDER BY x.rank LIMIT {int(limit) + 1})"
-        )
+        # Per status an ordered index read of `limit + 1` (ticket_board_idx), then the merge.
+        parts.append(sql.column_head(limit + 1))
         params += [column.pk, ids, project.pk]
     by_column: dict[int, list[int]] = {c.pk: [] for c in columns}
     if parts:

@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from config.api import DomainError, InvalidInput, NotFound
 from notifications.services import record_board_event
+from tickets import sql
 from tickets.audit import record_audit
 from tickets.models import BoardColumn, ColumnStatus, Membership, Project, Role, Status, Ticket
 
@@ -376,15 +377,6 @@ def reorder_columns(*, actor: Any, project: Project, order: Sequence[int]) -> li
     return sorted(columns.values(), key=lambda c: c.order)
 
 
-_COMPACT_SQL = """
-WITH folded AS (
-    DELETE FROM tickets_ticketcountdelta RETURNING project_id, status_id, n
-)
-INSERT INTO tickets_ticketcountdelta (project_id, status_id, n)
-SELECT project_id, status_id, sum(n) FROM folded GROUP BY 1, 2 HAVING sum(n) <> 0
-"""
-
-
 def compact_ticket_counts() -> int:
     """Fold the board-count deltas into one row per (project, status); returns the rows left.
 
@@ -392,5 +384,5 @@ def compact_ticket_counts() -> int:
     (deltas appended meanwhile stay), and the sums it re-inserts are those rows' own.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_COMPACT_SQL)
+        cursor.execute(sql.COMPACT_COUNTS)
         return int(cursor.rowcount)

@@ -88,9 +88,9 @@ def hold_rank_space(project_id: int, *, exclusive: bool = False) -> None:
     and no move chooses a gap from ranks the batch is rewriting. Taken before any row lock, so it
     cannot take part in a deadlock.
     """
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    statement = sql.RANK_SPACE_EXCLUSIVE if exclusive else sql.RANK_SPACE_SHARED
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {fn}(%s, %s)", [RANK_SPACE_LOCK, project_id])
+        cursor.execute(statement, [RANK_SPACE_LOCK, project_id])
 
 
 # --- rebalance ----------------------------------------------------------------------------------
@@ -166,15 +166,9 @@ def rebalance_project(
 def _write_ranks(project_id: int, pairs: list[tuple[int, str]]) -> None:
     if not pairs:
         return
-    values = ", ".join(["(%s, %s)"] * len(pairs))
     params: list[int | str] = [x for pair in pairs for x in pair]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE tickets_ticket AS t SET rank = v.rank COLLATE "C" '  # noqa: S608 - placeholders only
-            f"FROM (VALUES {values}) AS v(id, rank) "
-            "WHERE t.id = v.id::bigint AND t.project_id = %s",
-            [*params, project_id],
-        )
+        cursor.execute(sql.write_ranks(len(pairs)), [*params, project_id])
 
 
 def import_ranks(project_id: int, positions: dict[int, int]) -> int:

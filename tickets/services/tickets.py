@@ -22,6 +22,7 @@ from django.utils import timezone
 from config.api import DomainError, Forbidden, InvalidInput, NotFound
 from notifications.services import record_board_event
 from sla import services as sla_services
+from tickets import sql
 from tickets.audit import record_audit
 from tickets.models import Priority, Project, Role, Status, Ticket, User, Watcher
 from tickets.permissions import has_role, is_staff_role, require_role, role_in
@@ -35,18 +36,7 @@ from tickets.services.workflow import ColumnLayout
 def refresh_search_vector(ticket_id: int) -> None:
     """Recompute the weighted full-text vector: title (A), description (B), public messages (C)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE tickets_ticket AS t SET search_vector =
-                setweight(to_tsvector('english', coalesce(t.title, '')), 'A')
-                || setweight(to_tsvector('english', coalesce(t.description, '')), 'B')
-                || setweight(to_tsvector('english', coalesce((
-                    SELECT string_agg(m.body, ' ') FROM tickets_message m
-                    WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')
-            WHERE t.id = %s
-            """,
-            [ticket_id],
-        )
+        cursor.execute(sql.REFRESH_SEARCH_VECTOR, [ticket_id])
 
 
 def _new_search_vector(title: str, description: str) -> CombinedExpression:
@@ -58,11 +48,7 @@ def _new_search_vector(title: str, description: str) -> CombinedExpression:
 
 def _next_number(project_id: int) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tickets_project SET ticket_counter = ticket_counter + 1 WHERE id = %s "
-            "RETURNING ticket_counter",
-            [project_id],
-        )
+        cursor.execute(sql.NEXT_NUMBER, [project_id])
         return int(cursor.fetchone()[0])
 
 
