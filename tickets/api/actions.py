@@ -11,7 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tickets.api.serializers import TicketSerializer
+from tickets.api.serializers import TicketSerializer, validate_for_ticket
 from tickets.models import Ticket
 from tickets.selectors import visible_ticket
 from tickets.services import lifecycle
@@ -39,7 +39,7 @@ class ResolveView(GenericAPIView[Ticket]):
     @extend_schema(request=ResolveSerializer, responses=TicketSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = ResolveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         lifecycle.resolve_ticket(actor=request.user, ticket_id=ticket_id, **data.validated_data)
         return Response(TicketSerializer(visible_ticket(request.user, ticket_id)).data)
 
@@ -50,6 +50,6 @@ class ReopenView(GenericAPIView[Ticket]):
     @extend_schema(request=ReopenSerializer, responses=TicketSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = ReopenSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         lifecycle.reopen_ticket(actor=request.user, ticket_id=ticket_id, **data.validated_data)
         return Response(TicketSerializer(visible_ticket(request.user, ticket_id)).data)

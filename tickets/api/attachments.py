@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from config.api import InvalidInput, NotFound
 from config.openapi import errors
 from config.pagination import cursor_pagination
-from tickets.api.serializers import AttachmentSerializer, UploadSerializer
+from tickets.api.serializers import AttachmentSerializer, UploadSerializer, validate_for_ticket
 from tickets.selectors import get_visible_ticket, visible_attachments
 from tickets.services import conversation
 
@@ -43,7 +43,7 @@ class AttachmentListView(GenericAPIView[Any]):
     )
     def post(self, request: Request, ticket_id: int) -> Response:
         data = UploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         attachment = conversation.add_attachment(
             actor=request.user, ticket_id=ticket_id, upload=data.validated_data["file"]
         )

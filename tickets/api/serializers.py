@@ -26,6 +26,17 @@ from tickets.models import (
 )
 
 
+def validate_for_ticket(data: serializers.Serializer[Any], user: Any, ticket_id: int) -> None:
+    """Validate a request body about one ticket. A ticket the caller cannot see is a 404 before
+    any 400 about the body; a valid body gets that 404 from the service's own read, so only an
+    invalid one costs this read."""
+    from tickets.selectors import get_visible_ticket
+
+    if not data.is_valid():
+        get_visible_ticket(user, ticket_id)
+        raise serializers.ValidationError(data.errors)
+
+
 def iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 

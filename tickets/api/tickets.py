@@ -12,7 +12,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,6 +38,7 @@ from tickets.api.serializers import (
     TicketUpdateSerializer,
     WatcherSerializer,
     WatchSerializer,
+    validate_for_ticket,
 )
 from tickets.filters import apply_ticket_filters, order_tickets, parse_ticket_filters
 from tickets.models import AuditLog, Priority, Role, StatusCategory, Ticket, User
@@ -101,11 +101,7 @@ class TicketDetailView(GenericAPIView[Ticket]):
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
     def patch(self, request: Request, ticket_id: int) -> Response:
         data = TicketUpdateSerializer(data=request.data)
-        if not data.is_valid():
-            # A ticket the caller cannot see is a 404 before any 400 about the body; a valid
-            # body gets the same 404 from the service's own read, so only this path reads here.
-            get_visible_ticket(request.user, ticket_id)
-            raise ValidationError(data.errors)
+        validate_for_ticket(data, request.user, ticket_id)
         changes = dict(data.validated_data)
         services.update_ticket(
             actor=request.user,
@@ -127,7 +123,7 @@ class MoveView(GenericAPIView[Ticket]):
     @extend_schema(request=MoveSerializer, responses=TicketSerializer)
     def patch(self, request: Request, ticket_id: int) -> Response:
         data = MoveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         ticket = moves.move_ticket(
             actor=request.user,
             ticket_id=ticket_id,
@@ -146,7 +142,7 @@ class AssignView(GenericAPIView[Ticket]):
     def post(self, request: Request, ticket_id: int) -> Response:
         get_visible_ticket(request.user, ticket_id)
         data = AssignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         services.assign_ticket(actor=request.user, ticket_id=ticket_id, **data.validated_data)
         return _detail(request, ticket_id)
 
@@ -157,7 +153,7 @@ class EscalateView(GenericAPIView[Ticket]):
     @extend_schema(responses=TicketSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         services.escalate_ticket(
             actor=request.user, ticket_id=ticket_id, reason=data.validated_data["reason"]
         )
@@ -186,7 +182,7 @@ class MessageListView(GenericAPIView[Any]):
     @extend_schema(responses={201: MessageSerializer})
     def post(self, request: Request, ticket_id: int) -> Response:
         data = MessageSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         message = conversation.add_message(
             actor=request.user,
             ticket_id=ticket_id,
@@ -215,7 +211,7 @@ class WatchView(GenericAPIView[Any]):
     @extend_schema(request=None, responses=WatcherSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         data = WatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        validate_for_ticket(data, request.user, ticket_id)
         watcher = conversation.watch_ticket(
             actor=request.user, ticket_id=ticket_id, **data.validated_data
         )
