@@ -10,6 +10,12 @@ import { BoardSocket, type Indicator } from "../../realtime/socket";
 import { setConnectionState } from "../../realtime/connection";
 import { isOwnMutation } from "../../realtime/ownMutations";
 import { syncServerClock } from "../../lib/clock";
+import {
+  INDICATOR_TTL_S,
+  dropExpired,
+  startWithNudges,
+  useIndicatorBeat,
+} from "../../realtime/live";
 
 export interface LiveIndicator {
   kind: "editing" | "moving";
@@ -22,8 +28,6 @@ export interface BoardLive {
   indicators: Map<number, LiveIndicator>;
   send(message: Record<string, unknown>): void;
 }
-
-const INDICATOR_TTL_S = 15;
 
 export function useBoardLive(project: string, ready: boolean): BoardLive {
   const client = useQueryClient();
@@ -78,26 +82,16 @@ export function useBoardLive(project: string, ready: boolean): BoardLive {
         }),
     });
     socketRef.current = socket;
-    socket.start();
-    const nudge = () => {
-      if (document.visibilityState === "visible") socket.nudge();
-    };
-    window.addEventListener("online", nudge);
-    document.addEventListener("visibilitychange", nudge);
+    const stop = startWithNudges(socket);
     // A crashed colleague's indicator ends here too, without waiting for the server.
-    const sweep = setInterval(() => {
-      setIndicators((current) => {
-        const now = Date.now();
-        if (![...current.values()].some((i) => i.expires <= now)) return current;
-        return new Map([...current].filter(([, i]) => i.expires > now));
-      });
-    }, 1000);
+    const sweep = setInterval(
+      () => setIndicators((current) => dropExpired(current, (i) => i.expires)),
+      1000,
+    );
     return () => {
-      window.removeEventListener("online", nudge);
-      document.removeEventListener("visibilitychange", nudge);
       clearInterval(sweep);
       if (reloadTimer !== null) clearTimeout(reloadTimer);
-      socket.stop();
+      stop();
       socketRef.current = null;
       setConnectionState("idle");
       setPeople([]);
@@ -117,14 +111,5 @@ export function useIndicator(
   kind: "editing" | "moving",
   ticketId: number | null,
 ): void {
-  const { send } = live;
-  useEffect(() => {
-    if (ticketId === null) return;
-    send({ type: kind, ticket_id: ticketId, active: true });
-    const again = setInterval(() => send({ type: kind, ticket_id: ticketId, active: true }), 5000);
-    return () => {
-      clearInterval(again);
-      send({ type: kind, ticket_id: ticketId, active: false });
-    };
-  }, [send, kind, ticketId]);
+  useIndicatorBeat(live.send, kind, ticketId);
 }

@@ -9,6 +9,12 @@ import type { BoardEvent, Person } from "../../api/types";
 import { BoardSocket, type Indicator } from "../../realtime/socket";
 import { setConnectionState } from "../../realtime/connection";
 import { syncServerClock } from "../../lib/clock";
+import {
+  INDICATOR_TTL_S,
+  dropExpired,
+  startWithNudges,
+  useIndicatorBeat,
+} from "../../realtime/live";
 
 export interface TicketLive {
   people: Person[];
@@ -17,8 +23,6 @@ export interface TicketLive {
   editors: string[];
   send(message: Record<string, unknown>): void;
 }
-
-const INDICATOR_TTL_S = 15;
 
 export function aboutTicket(event: BoardEvent, ticketId: number): boolean {
   const data = event.data ?? {};
@@ -75,25 +79,12 @@ export function useTicketLive(project: string, ticketId: number, ticketKey: stri
       });
     }
     socketRef.current = socket;
-    socket.start();
-    const nudge = () => {
-      if (document.visibilityState === "visible") socket.nudge();
-    };
-    window.addEventListener("online", nudge);
-    document.addEventListener("visibilitychange", nudge);
-    const sweep = setInterval(() => {
-      setMarks((current) => {
-        const now = Date.now();
-        if (![...current.values()].some((expires) => expires <= now)) return current;
-        return new Map([...current].filter(([, expires]) => expires > now));
-      });
-    }, 1000);
+    const stop = startWithNudges(socket);
+    const sweep = setInterval(() => setMarks((current) => dropExpired(current, (e) => e)), 1000);
     return () => {
-      window.removeEventListener("online", nudge);
-      document.removeEventListener("visibilitychange", nudge);
       clearInterval(sweep);
       if (timer !== null) clearTimeout(timer);
-      socket.stop();
+      stop();
       socketRef.current = null;
       setConnectionState("idle");
       setPeople([]);
@@ -116,14 +107,5 @@ export function useEditingIndicator(
   active: boolean,
   type: "editing" | "viewing" = "editing",
 ): void {
-  const { send } = live;
-  useEffect(() => {
-    if (!active) return;
-    send({ type, ticket_id: ticketId, active: true });
-    const again = setInterval(() => send({ type, ticket_id: ticketId, active: true }), 5000);
-    return () => {
-      clearInterval(again);
-      send({ type, ticket_id: ticketId, active: false });
-    };
-  }, [send, ticketId, active, type]);
+  useIndicatorBeat(live.send, type, active ? ticketId : null);
 }
