@@ -253,12 +253,18 @@ def team(transactional_db: None) -> Team:
     return Team(project=project, ann=ann, bob=bob, admin=admin, tickets=tickets)
 
 
+def signed_in_page(new_context: Any, desk: Desk, user: Any, path: str, **context: Any) -> Page:
+    """A new browser context signed in as `user`, on `path`."""
+    browser_context = new_context(**context)
+    sign_in_cookie(browser_context, desk, user)
+    page: Page = browser_context.new_page()
+    page.goto(path)
+    return page
+
+
 def open_board(new_context: Any, desk: Desk, user: Any, project: str = "DESK") -> Page:
     """`user`'s browser on the project's board, once its socket says Live."""
-    context = new_context()
-    sign_in_cookie(context, desk, user)
-    page = context.new_page()
-    page.goto(f"/projects/{project}/board")
+    page = signed_in_page(new_context, desk, user, f"/projects/{project}/board")
     try:
         expect(page.locator(".connection")).to_have_text(re.compile("Live"), timeout=30_000)
     except AssertionError as failure:

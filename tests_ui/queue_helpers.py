@@ -1,4 +1,4 @@
-"""The queue as the tests read it: open it signed in, the keys its table shows, an axe scan."""
+"""The queue as the tests read it: open it signed in, the keys its table shows."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ from typing import Any
 from django.test import Client
 from playwright.sync_api import Page, expect
 
-from tests_support.live import ROOT
-from tests_ui.conftest import Desk, sign_in_cookie
-
-# The shared 2-core machine runs several suites at once: waits are for correctness, not speed.
-expect.set_options(timeout=20_000)
-
-AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+from tests_ui.conftest import Desk, signed_in_page
 
 
 def open_queue(new_context: Any, desk: Desk, user: Any, path: str = "/tickets") -> Page:
-    context = new_context()
-    sign_in_cookie(context, desk, user)
-    page = context.new_page()
-    page.goto(path)
+    page = signed_in_page(new_context, desk, user, path)
     shown = page.get_by_role("table", name="Tickets").or_(page.get_by_text("No tickets match"))
     expect(shown.or_(page.get_by_text("Could not load tickets"))).to_be_visible()
     return page
@@ -44,14 +35,3 @@ def api_keys(user: Any, query: str) -> list[str]:
     client.force_login(user)
     body = client.get(f"/api/v1/tickets/?page_size=200&{query}").json()
     return [t["key"] for t in body["results"]]
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]

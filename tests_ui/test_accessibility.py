@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests_support.live import ROOT
 from tests_ui import axe
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie, signed_in_page
 
 # The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
 pytestmark = [
@@ -18,18 +17,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(300),
 ]
-
-AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
@@ -40,12 +27,12 @@ def test_sign_in_and_board_have_no_serious_violations(
     page = context.new_page()
     page.goto("/login")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    assert serious_violations(page) == []
+    assert axe.serious_violations(page) == []
     sign_in_cookie(context, desk, team.admin)
     page.goto("/projects/DESK/board")
     expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
     expect(page.get_by_role("list", name="Viewing now").get_by_role("listitem")).to_have_count(1)
-    assert serious_violations(page) == []
+    assert axe.serious_violations(page) == []
     if dark:
         screenshot(page, "board-dark")
 
@@ -54,10 +41,7 @@ def test_sign_in_and_board_have_no_serious_violations(
 def test_the_command_palette_and_the_shortcut_sheet_have_no_serious_violations(
     desk: Desk, team: Team, new_context: Any, dark: bool
 ) -> None:
-    context = new_context(dark=dark)
-    sign_in_cookie(context, desk, team.ann)
-    page = context.new_page()
-    page.goto("/tickets")
+    page = signed_in_page(new_context, desk, team.ann, "/tickets", dark=dark)
     expect(page.get_by_role("table", name="Tickets").locator("tbody tr")).to_have_count(6)
     page.keyboard.press("Control+k")
     palette = page.get_by_role("dialog", name="Command palette")
@@ -79,14 +63,11 @@ def test_the_command_palette_and_the_shortcut_sheet_have_no_serious_violations(
 def test_project_settings_have_no_serious_violations(
     desk: Desk, team: Team, new_context: Any, dark: bool
 ) -> None:
-    context = new_context(dark=dark)
-    sign_in_cookie(context, desk, team.admin)
-    page = context.new_page()
-    page.goto("/projects/DESK/settings")
+    page = signed_in_page(new_context, desk, team.admin, "/projects/DESK/settings", dark=dark)
     expect(page.get_by_role("list", name="Board columns").get_by_role("listitem")).to_have_count(5)
     expect(page.get_by_role("table", name="Members")).to_be_visible()
     page.get_by_role("button", name="Edit Review").click()  # the column form too
     expect(page.get_by_role("form", name="Edit Review")).to_be_visible()
-    assert serious_violations(page) == []
+    assert axe.serious_violations(page) == []
     if dark:
         screenshot(page, "settings-dark")

@@ -5,14 +5,13 @@ ticket page on success; an axe scan of the dialog."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests_ui.axe import serious_violations
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, screenshot, signed_in_page
 from tickets.models import AuditLog, Ticket
 
 pytestmark = [
@@ -22,20 +21,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def test_triage_chips_apply_field_errors_then_the_new_ticket(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
-    context = new_context()
-    sign_in_cookie(context, desk, team.ann)
-    page = context.new_page()
-    page.goto("/tickets/DESK-2")
+    page = signed_in_page(new_context, desk, team.ann, "/tickets/DESK-2")
     expect(page.get_by_role("heading", level=1)).to_have_text("DESK-2 VPN drops every hour")
     # `c` types into a text field...
     page.get_by_role("form", name="Composer").get_by_role("textbox").press("c")

@@ -10,8 +10,8 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests_support.factories import make_user
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
-from tests_ui.test_accessibility import serious_violations
+from tests_ui.axe import serious_violations
+from tests_ui.conftest import Desk, Team, screenshot, signed_in_page
 
 pytestmark = [
     pytest.mark.live,
@@ -31,10 +31,7 @@ def api_stats(user: Any, query: str = "") -> dict[str, Any]:
 def test_the_dashboard_totals_match_the_api(desk: Desk, team: Team, new_context: Any) -> None:
     stats = api_stats(team.ann, "?project=DESK")
     assert stats["total_tickets"] == 6
-    context = new_context()
-    sign_in_cookie(context, desk, team.ann)
-    page = context.new_page()
-    page.goto("/dashboard?project=DESK")
+    page = signed_in_page(new_context, desk, team.ann, "/dashboard?project=DESK")
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     expect(page.get_by_test_id("Total tickets")).to_have_text(str(stats["total_tickets"]))
     expect(page.get_by_test_id("Open tickets")).to_have_text(str(stats["open_tickets"]))
@@ -59,9 +56,6 @@ def test_a_customer_is_shown_not_found_on_the_dashboard(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
     carol = make_user("carol", project=team.project, role="customer", full_name="Carol Customer")
-    context = new_context()
-    sign_in_cookie(context, desk, carol)
-    page = context.new_page()
-    page.goto("/dashboard")
+    page = signed_in_page(new_context, desk, carol, "/dashboard")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)

@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from exports.models import ExportJob
+from tests_ui.axe import serious_violations
 from tests_ui.conftest import Desk, Team, screenshot
-from tests_ui.queue_helpers import expect_keys, open_queue, queue_keys, serious_violations
+from tests_ui.queue_helpers import expect_keys, open_queue, queue_keys
 from tickets.models import Ticket
 
 pytestmark = [

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from notifications.models import Notification
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
-from tests_ui.test_accessibility import serious_violations
+from tests_ui.axe import serious_violations
+from tests_ui.conftest import Desk, Team, screenshot, signed_in_page
 from tickets.services.tickets import assign_ticket
 
 pytestmark = [
@@ -24,10 +24,7 @@ def test_a_colleagues_action_arrives_live_and_mark_all_read_zeroes_the_bell(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
     assert Notification.objects.filter(user=team.ann).count() == 0
-    context = new_context()
-    sign_in_cookie(context, desk, team.ann)
-    page = context.new_page()
-    page.goto("/inbox")
+    page = signed_in_page(new_context, desk, team.ann, "/inbox")
     expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
     expect(page.get_by_text("You have no notifications yet.")).to_be_visible()
     bell = page.get_by_role("link", name=re.compile(r"^Inbox, \d+ unread$"))

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Response, expect
 
 from tests_support.factories import make_ticket, make_user
+from tests_ui.axe import serious_violations
 from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
-from tests_ui.test_accessibility import serious_violations
 from tickets.models import Message, Ticket
 from tickets.services.conversation import add_message
 

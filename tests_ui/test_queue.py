@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests_support.factories import make_ticket
+from tests_ui.axe import serious_violations
 from tests_ui.conftest import Desk, Team, screenshot
-from tests_ui.queue_helpers import api_keys, expect_keys, open_queue, queue_keys, serious_violations
+from tests_ui.queue_helpers import api_keys, expect_keys, open_queue, queue_keys
 from tickets.models import Status, Ticket
 from tickets.services.tickets import update_ticket
 

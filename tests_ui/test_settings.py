@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests_support.factories import make_user
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, screenshot, signed_in_page
 from tickets.models import BoardColumn, Membership
 
 # The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
@@ -24,10 +24,7 @@ DEFAULT = ["To Do", "In Progress", "Waiting", "Review", "Done"]
 
 
 def open_settings(new_context: Any, desk: Desk, user: Any) -> Page:
-    context = new_context()
-    sign_in_cookie(context, desk, user)
-    page = context.new_page()
-    page.goto("/projects/DESK/settings")
+    page = signed_in_page(new_context, desk, user, "/projects/DESK/settings")
     return page
 
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests_support.factories import PASSWORD
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, screenshot, signed_in_page
 from tickets.api.signin import WRONG_CREDENTIALS
 
 # The first test also starts the desk (gunicorn, uvicorn, Celery) on a busy shared machine.
@@ -23,10 +23,7 @@ pytestmark = [
 def test_a_deep_link_answers_the_app_and_the_board_shows_the_project(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
-    context = new_context()
-    sign_in_cookie(context, desk, team.ann)
-    page = context.new_page()
-    page.goto("/projects/DESK/board")
+    page = signed_in_page(new_context, desk, team.ann, "/projects/DESK/board")
     main = page.get_by_role("main")
     expect(main.get_by_role("region", name="To Do")).to_be_visible()
     cards = main.get_by_role("region", name="To Do").get_by_role("listitem")
@@ -71,10 +68,7 @@ def test_a_wrong_password_says_so_in_an_alert(desk: Desk, team: Team, new_contex
 def test_a_site_admin_finds_the_django_admin_and_unknown_pages_say_not_found(
     desk: Desk, team: Team, new_context: Any
 ) -> None:
-    context = new_context()
-    sign_in_cookie(context, desk, team.admin)
-    page = context.new_page()
-    page.goto("/")
+    page = signed_in_page(new_context, desk, team.admin, "/")
     expect(page).to_have_url(re.compile(r"/projects/DESK/board$"))
     page.get_by_role("button", name=re.compile("^User menu")).click()
     expect(page.get_by_role("menuitem", name="Django admin")).to_have_attribute("href", "/admin/")

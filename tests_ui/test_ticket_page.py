@@ -5,7 +5,6 @@ reopen, attachments, the SLA badge over time, not found, phone width, and an axe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests_support.factories import make_ticket
 from tests_ui.axe import serious_violations
-from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie
+from tests_ui.conftest import Desk, Team, screenshot, sign_in_cookie, signed_in_page
 from tickets.models import Ticket
 
 pytestmark = [
@@ -26,18 +25,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=15_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def open_ticket(new_context: Any, desk: Desk, user: Any, key: str = "DESK-1", **kw: Any) -> Page:
-    context = new_context(**kw)
-    sign_in_cookie(context, desk, user)
-    page = context.new_page()
-    page.goto(f"/tickets/{key}")
+    page = signed_in_page(new_context, desk, user, f"/tickets/{key}", **kw)
     # The first page after the desk starts can take long on a loaded machine.
     page.wait_for_selector("main h1", timeout=60_000)
     return page
@@ -238,6 +227,9 @@ def test_the_sla_badge_turns_from_near_breach_to_breached_as_time_passes(
     first = badges.get_by_role("listitem").first
     expect(first).to_contain_text(re.compile(r"First response: Near breach, 1m left"))
     expect(badges.get_by_role("listitem").nth(1)).to_contain_text("Resolution: On track")
+    # Live once the socket's hello is answered: the shared clock has taken the server's time, so
+    # the jumps below move the page's clock alone (as time passing does).
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
     page.clock.run_for("03:00")
     expect(first).to_contain_text(re.compile(r"First response: Breached, -1m"))
     page.clock.run_for("02:00")

@@ -94,6 +94,8 @@ describe("the board socket", () => {
       h.sockets[0]!.receive({ type: "ticket.moved", seq, data: {} });
     expect(h.applied).toEqual([6, 7, 8]);
     h.sockets[0]!.receive({ type: "presence", users: [] });
+    expect(h.states).toEqual(["connecting"]); // presence alone is not in sync
+    h.sockets[0]!.receive({ type: "hello", seq: 8, server_now: "2026-12-05T12:00:00Z" });
     expect(h.states).toEqual(["connecting", "live"]);
   });
 
@@ -161,7 +163,7 @@ describe("the board socket", () => {
     h.socket.nudge();
     expect(h.sockets).toHaveLength(9);
     h.sockets.at(-1)!.open();
-    h.sockets.at(-1)!.receive({ type: "presence", users: [] });
+    h.sockets.at(-1)!.receive({ type: "hello", seq: 5, server_now: "2026-12-05T12:00:00Z" });
     expect(h.states.at(-1)).toBe("live");
     expect(h.socket.attempt).toBe(0);
   });

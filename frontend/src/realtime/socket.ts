@@ -181,8 +181,8 @@ export class BoardSocket {
         this.becomeLive();
         return;
       case "presence":
+        // Not "live" yet: live means the hello was answered (replay done, clock synced).
         this.options.onPresence?.((message.users as Person[]) ?? []);
-        this.becomeLive();
         return;
       case "viewing":
         this.options.onViewing?.(message as unknown as Omit<Indicator, "type">);
