@@ -202,6 +202,20 @@ def start_gunicorn(worker_class: str, workers: int, threads: int, extra: dict[st
     return Server(argv, port, env)
 
 
+def wait_for_workers(server: Server, workers: int, seconds: float = 120) -> None:
+    """Until every worker has imported the URLconf (gunicorn.conf.py's post_worker_init, the last
+    step before it accepts connections): its memory maps scikit-learn then. On a loaded machine
+    that takes several seconds, which the warm-up alone did not always cover."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = tree(server.proc.pid)[1:]
+        ready = [pid for pid in pids if "/sklearn/" in Path(f"/proc/{pid}/maps").read_text()]
+        if len(ready) >= workers:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the gunicorn workers did not get ready")
+
+
 def start_celery(concurrency: int, extra: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (RESULTS / ".celery-load.log").open("wb")
     proc = subprocess.Popen(
@@ -245,6 +259,7 @@ def run_one(config: str, desk: dict[str, Any], args: argparse.Namespace) -> dict
     queue_length(purge=True)
     server = start_gunicorn(worker_class, int(workers), int(threads), extra)
     celery = start_celery(args.celery, extra)
+    wait_for_workers(server, int(workers))
     spec = {
         "base_port": server.port,
         "tokens": desk["tokens"],
