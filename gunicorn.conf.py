@@ -43,7 +43,15 @@ control_socket_disable = True
 # instead of gunicorn's HTML 414. The header limits keep gunicorn's defaults.
 limit_request_line = 0
 accesslog = None  # one structured line per request comes from config.middleware
-logconfig_dict = _settings.LOGGING
+# With a logconfig_dict gunicorn writes its access line anyway (at INFO, whatever the root level):
+# a second line per request (~0.1 ms of CPU each, about 1% of a request in bench/bench_load.py).
+logconfig_dict = {
+    **_settings.LOGGING,
+    "loggers": {
+        **_settings.LOGGING["loggers"],
+        "gunicorn.access": {"handlers": [], "propagate": True, "level": "WARNING"},
+    },
+}
 loglevel = _settings.LOG_LEVEL.lower()
 
 
@@ -66,3 +74,12 @@ def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(getattr(worker, "pid", 0), _metrics_dir)
+
+
+def post_worker_init(worker: object) -> None:
+    """Import the URLconf (and the views it pulls in, scikit-learn among them: ~1.5 s of CPU)
+    before this worker accepts a connection, not inside its first request: under load that first
+    request stalled for seconds with others queued behind it (bench/bench_load.py)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the property imports the modules)

@@ -120,6 +120,12 @@ def get_visible_ticket(
     if for_update:
         qs = qs.select_for_update(of=("self",))
     ticket = qs.filter(pk=pk).first()
+    if ticket is None and for_update:
+        # A concurrent move that changed the status and committed while this statement waited for
+        # the row lock: PostgreSQL rechecks the new row version against the status row it joined
+        # before (the old one), the join fails and the row is dropped, a 404 under load
+        # (bench/bench_load.py). The lock is ours by now; a new statement sees the new status.
+        ticket = qs.filter(pk=pk).first()
     if ticket is None:
         raise NotFound("No such ticket.")
     return ticket

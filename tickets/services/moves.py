@@ -95,6 +95,7 @@ def move_ticket(
                 after_id=after_id,
                 client_mutation_id=client_mutation_id,
                 keep_place_in_column=keep_place_in_column,
+                retry=attempt > 0,
             )
         except IntegrityError as exc:
             if "ticket_rank_unique" not in str(exc):
@@ -128,6 +129,7 @@ def _move_once(
     after_id: int | None,
     client_mutation_id: str | None,
     keep_place_in_column: bool,
+    retry: bool = False,
 ) -> tuple[Ticket, str | None]:
     # Access: the permission-scoped selector (404), then the role (403).
     project_id, role = ticket_role(actor, ticket_id)
@@ -164,7 +166,10 @@ def _move_once(
     fields = apply_status(ticket, target, now=now)
     new_rank: str | None = None
     if gap is not None:  # None: a status change within its column keeps its place
-        new_rank = rank_for_gap(*gap, bucket=ticket.project.rank_bucket)
+        # A retry lost the race for the gap's midpoint (concurrent moves to the bottom of one
+        # column read the same gap): a random one of 8 ranks of the gap, so it does not lose again.
+        spread = 8 if retry else 1
+        new_rank = rank_for_gap(*gap, bucket=ticket.project.rank_bucket, spread=spread)
         if ranking.must_rebalance(new_rank):
             raise _RebalanceFirst(project_id)
         ticket.rank = new_rank

@@ -7,6 +7,7 @@ column that happens to sit in the same gap.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import structlog
@@ -19,20 +20,31 @@ from tickets.models import Project, Ticket
 logger = structlog.get_logger(__name__)
 
 
-def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int) -> str:
+def rank_for_gap(lo: str | None, hi: str | None, *, bucket: int, spread: int = 1) -> str:
     """A rank strictly between two project-wide neighbours, which may sit in different buckets.
 
     During a rebalance the rank space holds two buckets; "0|..." sorts before "1|...", so a gap that
     straddles the boundary is filled at the end of the lower bucket (or the start of the upper).
+    With `spread` > 1 the rank is one of `spread` evenly spaced ranks of the gap, at random: writers
+    that read the same gap at once (a retry after the unique constraint refused a move) then
+    rarely choose the same rank again; the default is the gap's midpoint, the shortest key.
     """
+    lo_key: str | None
+    hi_key: str | None
     if lo is not None and hi is not None:
         lo_bucket, lo_key = ranking.parse_rank(lo)
-        hi_bucket, _ = ranking.parse_rank(hi)
+        hi_bucket, hi_key = ranking.parse_rank(hi)
         if lo_bucket != hi_bucket:
-            return ranking.make_rank(lo_bucket, ranking.generate_key_between(lo_key, None))
-    if lo is None and hi is None:
-        return ranking.rank_between(None, None, bucket=bucket)
-    return ranking.rank_between(lo, hi)
+            hi_key = None
+    else:
+        lo_key = ranking.parse_rank(lo)[1] if lo is not None else None
+        hi_key = ranking.parse_rank(hi)[1] if hi is not None else None
+        neighbour = lo if lo is not None else hi
+        lo_bucket = ranking.parse_rank(neighbour)[0] if neighbour is not None else bucket
+    if spread <= 1:
+        return ranking.make_rank(lo_bucket, ranking.generate_key_between(lo_key, hi_key))
+    keys = ranking.generate_n_keys_between(lo_key, hi_key, spread)
+    return ranking.make_rank(lo_bucket, random.choice(keys))
 
 
 # Neighbour reads run on every move and create (why SQL: tickets/sql.py). `rank` has the C

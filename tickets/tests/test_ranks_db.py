@@ -206,3 +206,49 @@ def test_rebalance_command_and_task(desk):
     desk["project"].refresh_from_db()
     assert desk["project"].rank_bucket == 2
     assert connection.vendor == "postgresql"
+
+
+def test_a_retried_move_takes_a_random_rank_of_the_gap():
+    """Concurrent moves to the bottom of one column read the same gap; the unique constraint lets
+    one win and the others retry: on a retry the rank is one of 8 of the gap, not its midpoint."""
+    from tickets.services.ranks import rank_for_gap
+
+    gaps = [("0|a0", "0|a1"), ("0|a0", None), (None, "0|a0"), (None, None), ("0|a0", "1|a0")]
+    for lo, hi in gaps:
+        midpoint = rank_for_gap(lo, hi, bucket=0)
+        spread = {rank_for_gap(lo, hi, bucket=0, spread=8) for _ in range(200)}
+        assert midpoint in spread and len(spread) == 8, (lo, hi, spread)
+        for rank in spread:
+            assert ranking.parse_rank(rank)[0] == 0
+            assert (lo is None or lo < rank) and (hi is None or rank < hi), (lo, hi, rank)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_locked_while_its_status_changes_is_found_not_404():
+    """get_visible_ticket(for_update=True) waits for a concurrent status change; PostgreSQL then
+    rechecks the new row against the old status row it joined and drops it. Found, not a 404."""
+    from django.db import transaction
+
+    from tickets.models import Status
+    from tickets.selectors import get_visible_ticket
+
+    project = make_project("RACE")
+    agent = make_user("race-agent", project=project)
+    ticket = make_ticket(project, agent)
+    other = Status.objects.exclude(pk=ticket.status_id).first()
+    assert other is not None
+    locked, found = threading.Event(), []
+
+    def change_status(i: int) -> None:
+        if i == 0:
+            with transaction.atomic():
+                Ticket.objects.filter(pk=ticket.pk).update(status=other)
+                locked.set()
+                threading.Event().wait(0.5)  # the reader is now waiting for the row lock
+        else:
+            assert locked.wait(10)
+            with transaction.atomic():
+                found.append(get_visible_ticket(agent, ticket.pk, for_update=True))
+
+    assert run_threads(2, change_status) == []
+    assert [t.status_id for t in found] == [other.pk]
