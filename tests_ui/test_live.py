@@ -45,8 +45,9 @@ def test_two_people_see_each_others_moves_presence_and_indicators(
     ann.mouse.up()
     expect(bob.locator('li[aria-label^="DESK-3 "]')).not_to_contain_text("is moving")
 
-    # Ann opens DESK-4: Bob sees her editing it; her saved title reaches him live.
-    card(ann, "DESK-4").click()
+    # Ann opens DESK-4 (by its key, `o`: a click right after a cancelled drag raced dnd-kit's
+    # click suppression on a loaded machine): Bob sees her editing it; her saved title reaches him.
+    card(ann, "DESK-4").press("o")
     drawer = ann.get_by_role("dialog")
     expect(drawer.get_by_label("Title")).to_have_value("Password reset loop")
     expect(bob.locator('li[aria-label^="DESK-4 "]')).to_contain_text("Ann Agent is editing")
