@@ -210,6 +210,10 @@ def wait_for_waiter(cursor: Any, timeout: float = 30.0) -> int:
     """The backend (of the gunicorn worker) waiting on our lock."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # We poll inside the lock's transaction, and PostgreSQL keeps one snapshot of
+        # pg_stat_activity per transaction: drop it, or a request that starts waiting after our
+        # first look is never seen (it was, on a loaded machine).
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"

@@ -43,6 +43,7 @@ def export_sessions(expected: int) -> int:
     deadline = time.monotonic() + 3
     while True:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # one snapshot per transaction
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE application_name = 'helpline-export' AND datname = current_database()"

@@ -236,6 +236,7 @@ def test_a_transaction_holding_an_earlier_seq_holds_back_the_later_one(live, des
 
     def lock_waiters() -> int:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # one snapshot per transaction
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND wait_event_type = 'Lock'"
