@@ -42,7 +42,6 @@ from bench.seed import copy_tickets, reset_project
 
 PREFIX = "helpline-bench-ui"
 os.environ["CHANNELS_PREFIX"] = PREFIX
-os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BIG, TALL = "UIBIG", "UITALL"
 PASSWORD = "bench-password-1"
 COLUMN_STATUSES = ["new", "in_progress", "awaiting_customer", "in_review", "done"]

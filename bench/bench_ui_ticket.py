@@ -88,7 +88,6 @@ def measure(base: str, key: str) -> list[float]:
 
 
 def main() -> int:
-    os.environ.setdefault("BENCH_REDIS_DB", "13")
     setup_django()
     from tests_support.live import asgi_server, gunicorn_server
 
