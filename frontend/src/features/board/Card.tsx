@@ -7,7 +7,7 @@ import type { Ticket } from "../../api/types";
 import { initials } from "../../app/Shell";
 import { SlaBadge } from "./SlaBadge";
 import { MoveMenu } from "./MoveMenu";
-import { useBoardCtx } from "./context";
+import { useCardCtx } from "./context";
 
 export function cardDragId(id: number): string {
   return `t-${id}`;
@@ -21,13 +21,13 @@ interface Props {
   offsetY?: number;
 }
 
-export function Card({ ticket, columnId, index, offsetY }: Props) {
-  const { open, live, fullName, activeId } = useBoardCtx();
+export const Card = memo(function Card({ ticket, columnId, index, offsetY }: Props) {
+  const { open, indicators, fullName, activeId } = useCardCtx();
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({
     id: cardDragId(ticket.id),
     data: { columnId, ticketId: ticket.id },
   });
-  const indicator = live.indicators.get(ticket.id);
+  const indicator = indicators.get(ticket.id);
   const style: CSSProperties = {
     transform: CSS.Translate.toString(
       transform
@@ -59,7 +59,7 @@ export function Card({ ticket, columnId, index, offsetY }: Props) {
       <MoveMenu ticket={ticket} columnId={columnId} index={index} />
     </li>
   );
-}
+});
 
 const CardFace = memo(function CardFace({
   ticket,
