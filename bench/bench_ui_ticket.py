@@ -27,10 +27,11 @@ KEY_NAME = "ticket_page_200_messages_50_audit"
 def seed() -> str:
     from django.utils import timezone
 
+    from bench.seed import delete_project
     from tests_support.factories import make_project, make_ticket, make_user
-    from tickets.models import AuditLog, Message, Project, User
+    from tickets.models import AuditLog, Message, User
 
-    Project.objects.filter(key="UIBENCH").delete()
+    delete_project("UIBENCH")  # tickets protect their project: a second run deletes them first
     User.objects.filter(username="uibench").delete()
     project = make_project("UIBENCH", name="UI bench")
     agent = make_user("uibench", project=project, role="agent", full_name="Bench Agent")
