@@ -114,6 +114,8 @@ def main() -> None:
     for query in QUERIES:
         response = http.get(f"/api/v1/tickets/?page_size=50&{query}", timeout=120)
         if response.status_code != 200:
+            http.close()
+            server.stop()  # a failed check must not leave the server running
             raise SystemExit(f"{query}: {response.status_code} {response.text[:500]}")
         body = response.json()
         expected[query] = body["results"][0]["key"] if body["results"] else None
