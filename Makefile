@@ -66,7 +66,8 @@ test: services ui chromium ui-check
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(WITH_SERVICES) $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
-bench: services
+# The UI benchmarks (bench_ui*.py) load the built app in Debian's Chromium.
+bench: services ui chromium
 	$(WITH_SERVICES) $(PY) bench/run.py $(BENCH_ARGS)
 
 $(NPM_STAMP): $(UI)/package-lock.json

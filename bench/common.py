@@ -30,6 +30,18 @@ def bench_database_url() -> str:
     return f"{head}/{BENCH_DB}"
 
 
+def bench_redis_url() -> str:
+    """The benchmarks' own Redis database on the same server (never the running desk's keys).
+
+    BENCH_REDIS_URL (a whole URL) wins; else BENCH_REDIS_DB on REDIS_URL's server; else db 14.
+    BENCH_DATABASE_NAME / BENCH_REDIS_URL let two benchmarks run side by side without sharing state.
+    """
+    if os.environ.get("BENCH_REDIS_URL"):
+        return os.environ["BENCH_REDIS_URL"]
+    head, _, _ = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")
+    return f"{head}/{os.environ.get('BENCH_REDIS_DB', '14')}"
+
+
 def setup_django(*, migrate: bool = True) -> None:
     """Point Django at the benchmark database (created and migrated if needed) and set it up."""
     if str(ROOT) not in sys.path:
@@ -39,9 +51,7 @@ def setup_django(*, migrate: bool = True) -> None:
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The benchmarks' own Redis database on the same server (never the running desk's keys);
-    # BENCH_DATABASE_NAME / BENCH_REDIS_DB let two benchmarks run side by side without sharing state.
-    head, _, _ = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")
-    os.environ["REDIS_URL"] = f"{head}/{os.environ.get('BENCH_REDIS_DB', '14')}"
+    os.environ["REDIS_URL"] = bench_redis_url()
     if migrate:
         env = {**os.environ}
         subprocess.run(

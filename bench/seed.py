@@ -66,34 +66,42 @@ def corpus_texts(limit: int = 40_000) -> list[str]:
         return [row["text"] for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
 
 
-def reset_project(key: str) -> Any:
-    """A fresh project (its old tickets and events deleted) with default columns and one agent."""
+def delete_project(key: str) -> None:
+    """Delete a project with its tickets and every row that points at them (a no-op without it)."""
     from django.db import connection
 
+    from tickets.models import Project
+
+    old = Project.objects.filter(key=key).first()
+    if old is None:
+        return
+    with connection.cursor() as cursor:
+        # Every table with a foreign key to tickets (found in the catalogue, so new apps count).
+        cursor.execute(
+            """
+            SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.contype = 'f' AND c.confrelid = 'tickets_ticket'::regclass
+            """
+        )
+        for table, column in cursor.fetchall():
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM tickets_ticket WHERE project_id = %s)",
+                [old.pk],
+            )
+        cursor.execute("DELETE FROM tickets_ticket WHERE project_id = %s", [old.pk])
+        cursor.execute("DELETE FROM notifications_boardevent WHERE project_id = %s", [old.pk])
+    old.delete()
+
+
+def reset_project(key: str) -> Any:
+    """A fresh project (its old tickets and events deleted) with default columns and one agent."""
     from tests_support.factories import ensure_default_statuses
-    from tickets.models import Membership, Project, User
+    from tickets.models import Membership, User
     from tickets.services.projects import create_project
 
     ensure_default_statuses()
-    old = Project.objects.filter(key=key).first()
-    if old is not None:
-        with connection.cursor() as cursor:
-            # Every table with a foreign key to tickets (found in the catalogue, so new apps count).
-            cursor.execute(
-                """
-                SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
-                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
-                WHERE c.contype = 'f' AND c.confrelid = 'tickets_ticket'::regclass
-                """
-            )
-            for table, column in cursor.fetchall():
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM tickets_ticket WHERE project_id = %s)",
-                    [old.pk],
-                )
-            cursor.execute("DELETE FROM tickets_ticket WHERE project_id = %s", [old.pk])
-            cursor.execute("DELETE FROM notifications_boardevent WHERE project_id = %s", [old.pk])
-        old.delete()
+    delete_project(key)
     project = create_project(actor=None, key=key, name=f"Bench {key}")
     agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"is_active": True})
     agent.set_password("bench-password-1")

@@ -234,9 +234,29 @@ def apply_ticket_filters(
         query = SearchQuery(filters.q, config="english", search_type="websearch")
         # Full-text search reads on the replica (the primary unless DATABASE_REPLICA_URL is set).
         qs = qs.filter(search_vector=query).using(settings.READ_REPLICA)
+        qs = _few_matches_by_id(qs)
     if filters.sla_state:
         qs = sla_selectors.filter_sla_state(qs, filters.sla_state, now=now or timezone.now())
     return qs
+
+
+# A search matching at most this many tickets is narrowed to their ids before it is ordered.
+FEW_MATCHES = 2000
+
+
+def _few_matches_by_id(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """A rare search term's tickets by id, so that no page of them is an index walk.
+
+    The planner cannot know how rare a term is (a typo, a word no ticket has): guessing a thousand
+    matches it walks the ordering's index newest-first for the page and, when there are none,
+    filters every ticket of the desk (2 s over 1M). One bounded, unordered read of the matches
+    settles it: few come back as an id list that the page then sorts in memory; many (a common
+    word, where the index walk finds a page at once) leave the query as it was.
+    """
+    ids = list(qs.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+    if len(ids) > FEW_MATCHES:
+        return qs
+    return qs.filter(pk__in=ids) if ids else qs.none()
 
 
 def order_tickets(

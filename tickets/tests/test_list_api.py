@@ -125,6 +125,24 @@ def test_full_text_search_weights_title_over_description_and_messages(desk, as_u
     assert list(ranked) == [t1.pk, t2.pk]  # title (A) outranks description (B)
 
 
+@pytest.mark.parametrize("few", [1, 2000])
+def test_a_search_pages_the_same_whether_its_matches_are_few_or_many(
+    desk, as_user, tickets, monkeypatch, few
+):
+    # Few matches are narrowed to their ids before the page is ordered; many keep the plain query.
+    from tickets import filters
+
+    monkeypatch.setattr(filters, "FEW_MATCHES", few)
+    t1, t2, _ = tickets
+    api = as_user(desk["agent"])
+    assert ids(api.get("/api/v1/tickets/?q=printer")) == [t2.pk, t1.pk]
+    assert ids(api.get("/api/v1/tickets/?q=printer&ordering=created_at")) == [t1.pk, t2.pk]
+    first = api.get("/api/v1/tickets/?q=printer&page_size=1")
+    assert ids(first) == [t2.pk]
+    assert ids(api.get(first.json()["next"])) == [t1.pk]
+    assert ids(api.get("/api/v1/tickets/?q=nosuchword")) == []
+
+
 def test_customers_only_ever_see_their_own(desk, as_user, tickets):
     t1, _, t3 = tickets
     assert ids(as_user(desk["customer"]).get("/api/v1/tickets/")) == [t1.pk]

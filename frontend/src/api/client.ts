@@ -2,7 +2,7 @@
 // X-CSRFToken on unsafe methods, and every failure turned into an ApiError (the API's envelope).
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./schema";
-import { ensureCsrfCookie, needsCsrf } from "./csrf";
+import { ensureCsrfCookie, needsCsrf, readCookie } from "./csrf";
 import { ApiError, toApiError } from "./errors";
 
 const csrf: Middleware = {
@@ -32,7 +32,9 @@ export async function request<T>(method: string, url: string, body?: unknown): P
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (needsCsrf(method)) {
-    const token = await ensureCsrfCookie();
+    // With the cookie present, no await before fetch: the request leaves in the caller's task (a
+    // drop's PATCH goes out before React renders the optimistic board, not after).
+    const token = readCookie("csrftoken") ?? (await ensureCsrfCookie());
     if (token) headers["X-CSRFToken"] = token;
   }
   let response: Response;

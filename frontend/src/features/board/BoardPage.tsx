@@ -21,7 +21,7 @@ import { boardKey, boardQuery } from "../../api/board";
 import { ApiError, messageOf } from "../../api/errors";
 import type { Board } from "../../api/types";
 import { ErrorPanel, NotFound } from "../../app/NotFound";
-import { BoardContext, type BoardCtx } from "./context";
+import { BoardContext, CardContext, type BoardCtx, type CardCtx } from "./context";
 import { Column } from "./Column";
 import { CardBody } from "./Card";
 import { Presence } from "./Presence";
@@ -92,6 +92,11 @@ export function BoardPage({ project }: { project: string }) {
     [live.people],
   );
 
+  const cardCtx: CardCtx = useMemo(
+    () => ({ open: setOpenId, fullName, indicators: live.indicators, activeId }),
+    [fullName, live.indicators, activeId],
+  );
+
   useCommands([
     {
       id: "board:open",
@@ -152,44 +157,46 @@ export function BoardPage({ project }: { project: string }) {
 
   return (
     <BoardContext.Provider value={ctx}>
-      <div className="board-page">
-        <div className="board-header">
-          <h1>
-            {board.project.name} <span className="project-key">{board.project.key}</span>
-          </h1>
-          <Presence people={live.people} />
-        </div>
-        <DndContext
-          sensors={sensors}
-          collisionDetection={collisions}
-          onDragStart={onDragStart}
-          onDragOver={onDragOver}
-          onDragEnd={onDragEnd}
-          onDragCancel={onDragCancel}
-          accessibility={{
-            announcements,
-            screenReaderInstructions: {
-              draggable:
-                "To pick up a ticket, press Space or Enter. Use the arrow keys to move it within and between columns. Press Space or Enter again to drop it, or Escape to cancel. Press O to open it.",
-            },
-          }}
-        >
-          <div className="columns">
-            {columns.map((column) => (
-              <Column key={column.id} column={column} />
-            ))}
+      <CardContext.Provider value={cardCtx}>
+        <div className="board-page">
+          <div className="board-header">
+            <h1>
+              {board.project.name} <span className="project-key">{board.project.key}</span>
+            </h1>
+            <Presence people={live.people} />
           </div>
-          <DragOverlay dropAnimation={reducedMotion() ? null : undefined}>
-            {active ? (
-              <div className="card overlay">
-                <CardBody ticket={active.ticket} />
-              </div>
-            ) : null}
-          </DragOverlay>
-        </DndContext>
-        <MoveAnnouncer />
-        <CardDrawer ticketId={openId} onClose={() => setOpenId(null)} />
-      </div>
+          <DndContext
+            sensors={sensors}
+            collisionDetection={collisions}
+            onDragStart={onDragStart}
+            onDragOver={onDragOver}
+            onDragEnd={onDragEnd}
+            onDragCancel={onDragCancel}
+            accessibility={{
+              announcements,
+              screenReaderInstructions: {
+                draggable:
+                  "To pick up a ticket, press Space or Enter. Use the arrow keys to move it within and between columns. Press Space or Enter again to drop it, or Escape to cancel. Press O to open it.",
+              },
+            }}
+          >
+            <div className="columns">
+              {columns.map((column) => (
+                <Column key={column.id} column={column} />
+              ))}
+            </div>
+            <DragOverlay dropAnimation={reducedMotion() ? null : undefined}>
+              {active ? (
+                <div className="card overlay">
+                  <CardBody ticket={active.ticket} />
+                </div>
+              ) : null}
+            </DragOverlay>
+          </DndContext>
+          <MoveAnnouncer />
+          <CardDrawer ticketId={openId} onClose={() => setOpenId(null)} />
+        </div>
+      </CardContext.Provider>
     </BoardContext.Provider>
   );
 }

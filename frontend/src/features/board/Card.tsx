@@ -1,12 +1,13 @@
 // One card: a draggable body (key, title, priority, category, assignee, SLA) and its Move menu.
 import { memo, type CSSProperties } from "react";
+import type { DraggableAttributes, DraggableSyntheticListeners } from "@dnd-kit/core";
 import { useSortable } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import type { Ticket } from "../../api/types";
 import { initials } from "../../app/Shell";
 import { SlaBadge } from "./SlaBadge";
 import { MoveMenu } from "./MoveMenu";
-import { useBoardCtx } from "./context";
+import { useCardCtx } from "./context";
 
 export function cardDragId(id: number): string {
   return `t-${id}`;
@@ -20,13 +21,13 @@ interface Props {
   offsetY?: number;
 }
 
-export function Card({ ticket, columnId, index, offsetY }: Props) {
-  const { open, live, fullName, activeId } = useBoardCtx();
+export const Card = memo(function Card({ ticket, columnId, index, offsetY }: Props) {
+  const { open, indicators, fullName, activeId } = useCardCtx();
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({
     id: cardDragId(ticket.id),
     data: { columnId, ticketId: ticket.id },
   });
-  const indicator = live.indicators.get(ticket.id);
+  const indicator = indicators.get(ticket.id);
   const style: CSSProperties = {
     transform: CSS.Translate.toString(
       transform
@@ -37,6 +38,8 @@ export function Card({ ticket, columnId, index, offsetY }: Props) {
     ),
     transition,
   };
+  // Every card re-renders with the drag state (useSortable); its face and menu only when their own
+  // props change, so a drop or a move re-renders a card's list item and not its content.
   return (
     <li
       ref={setNodeRef}
@@ -45,24 +48,51 @@ export function Card({ ticket, columnId, index, offsetY }: Props) {
       style={style}
       data-ticket-id={ticket.id}
     >
-      <div
-        className="card"
-        {...attributes}
-        {...listeners}
-        aria-roledescription="draggable ticket"
-        onClick={() => open(ticket.id)}
-      >
-        <CardBody ticket={ticket} />
-        {indicator && (
-          <p className={`indicator indicator-${indicator.kind}`}>
-            {fullName(indicator.user)} is {indicator.kind}
-          </p>
-        )}
-      </div>
+      <CardFace
+        ticket={ticket}
+        attributes={attributes}
+        listeners={listeners}
+        open={open}
+        indicatorKind={indicator?.kind}
+        indicatorUser={indicator ? fullName(indicator.user) : undefined}
+      />
       <MoveMenu ticket={ticket} columnId={columnId} index={index} />
     </li>
   );
-}
+});
+
+const CardFace = memo(function CardFace({
+  ticket,
+  attributes,
+  listeners,
+  open,
+  indicatorKind,
+  indicatorUser,
+}: {
+  ticket: Ticket;
+  attributes: DraggableAttributes;
+  listeners: DraggableSyntheticListeners;
+  open(ticketId: number): void;
+  indicatorKind?: string;
+  indicatorUser?: string;
+}) {
+  return (
+    <div
+      className="card"
+      {...attributes}
+      {...listeners}
+      aria-roledescription="draggable ticket"
+      onClick={() => open(ticket.id)}
+    >
+      <CardBody ticket={ticket} />
+      {indicatorKind && (
+        <p className={`indicator indicator-${indicatorKind}`}>
+          {indicatorUser} is {indicatorKind}
+        </p>
+      )}
+    </div>
+  );
+});
 
 export const CardBody = memo(function CardBody({ ticket }: { ticket: Ticket }) {
   return (

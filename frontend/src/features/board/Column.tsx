@@ -1,6 +1,6 @@
 // One column: a named region with count and WIP state, its cards as a list in rank order, more pages
 // fetched by cursor near the end, virtualized past VIRTUAL_AFTER cards (the dragged card stays mounted).
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import { useDroppable } from "@dnd-kit/core";
 import { SortableContext, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { defaultRangeExtractor, useVirtualizer, type Range } from "@tanstack/react-virtual";
@@ -37,6 +37,8 @@ export function Column({ column }: { column: BoardColumn }) {
   const headingId = `column-${column.id}-name`;
   const refusing = refusingColumn === column.id;
   const wip = wipLabel(column.min_limit, column.max_limit);
+  // The same array while the column's tickets are the same: a new one re-renders every card in it.
+  const items = useMemo(() => column.tickets.map((t) => cardDragId(t.id)), [column.tickets]);
   const classes = ["column"];
   if (column.is_over_limit) classes.push("over-limit");
   if (column.is_under_limit) classes.push("under-limit");
@@ -86,7 +88,7 @@ export function Column({ column }: { column: BoardColumn }) {
       <div ref={setNodeRef} className="column-drop">
         <SortableContext
           id={columnDropId(column.id)}
-          items={column.tickets.map((t) => cardDragId(t.id))}
+          items={items}
           strategy={verticalListSortingStrategy}
         >
           <CardList column={column} project={project} />
