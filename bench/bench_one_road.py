@@ -37,6 +37,8 @@ def gunicorn_in(directory: Path) -> Server:
     venv = Path(sys.executable).parent
     argv = [
         str(venv / "gunicorn"),
+        "--config",
+        str(Path(__file__).resolve().parent / "gunicorn_bare.conf.py"),
         "--chdir",
         str(directory),
         "config.wsgi:application",
