@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tests_support.live import wait_for
 from tests_ui.board_helpers import card, drag, server_board, ui_board
 from tests_ui.conftest import Desk, Team, open_board, screenshot
 from tickets.services.moves import move_ticket
@@ -183,3 +184,28 @@ def test_a_full_column_refuses_the_drop_before_any_request(
     expect(page.get_by_role("alert").filter(has_text="Review is at its WIP limit")).to_be_visible()
     assert sent == []
     assert ui_board(page) == server_board(team.ann)
+
+
+def test_phone_width_shows_one_column_at_a_time(desk: Desk, team: Team, new_context: Any) -> None:
+    page = open_board(new_context, desk, team.ann)
+    page.set_viewport_size({"width": 390, "height": 844})
+    todo = page.get_by_role("region", name="To Do")
+    doing = page.get_by_role("region", name="In Progress")
+    expect(todo.get_by_role("listitem")).to_have_count(6)
+
+    def across(region: Any) -> tuple[float, float]:
+        box = region.bounding_box()
+        assert box is not None
+        return box["x"], box["x"] + box["width"]
+
+    # The whole width of the first column on screen, the next one beside it showing at most its
+    # edge (a hint that there is more).
+    (left, right), (next_left, next_right) = across(todo), across(doing)
+    assert left >= 0 and right <= 390 and right - left >= 300
+    assert next_left >= right and 390 - next_left <= 0.1 * (next_right - next_left)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "board-phone")
+    # A swipe (the columns' own scroll) brings the next column in whole.
+    page.locator(".columns").evaluate("el => el.scrollBy({left: el.clientWidth})")
+    wait_for(lambda: across(doing)[0] >= 0 and across(doing)[1] <= 390, 30, "In Progress on screen")
+    assert across(todo)[1] <= 0.1 * (right - left)  # To Do slid away (its edge at most)
