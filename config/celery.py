@@ -28,10 +28,13 @@ class DeskTask(Task):
     """The desk's task base: `delay_on_commit` never turns a committed change into an error.
 
     Celery's own version raises from the on-commit hook when the broker refuses the message, so a
-    request whose change was already committed would answer 500. Here the refusal is logged with
-    the task's name and the request answers as it should; the work is not silently dropped:
-    exports still pending are failed with a message by their watchdog, webhook deliveries and
-    e-mails are relayed from the outbox, SLA scans run on beat.
+    request whose change was already committed would answer 500. Here the refusal is logged
+    (`task_enqueue_failed`, with the task's name) and the request answers as it should. Most work
+    is picked up again without the message: pending exports are failed with a message by their
+    watchdog, webhook deliveries and e-mails are relayed from the outbox, SLA scans and
+    escalations run on beat. Two are not: a lost classification leaves the ticket without a
+    suggestion, and a lost SLA recompute after a policy edit leaves running tickets on their old
+    due times until the next change (`manage.py sla_recompute` redoes it; the log line says when).
     """
 
     def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:

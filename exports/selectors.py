@@ -47,7 +47,7 @@ def export_tickets(
     qs = base.filter(project=project, created_at__lte=as_of)
     # The export's project is its own field; a filter naming another project would only empty it.
     filters = dataclasses.replace(filters, project=None)
-    return apply_ticket_filters(qs, filters, user=user, now=as_of)
+    return apply_ticket_filters(qs, filters, user=user, now=as_of, narrow_search=False)
 
 
 # A row's place in an ordering that splits: its (key, id) values.

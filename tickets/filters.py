@@ -190,9 +190,18 @@ def _key_params(filters: TicketFilters) -> dict[str, Any]:
 
 
 def apply_ticket_filters(
-    queryset: QuerySet[Ticket], filters: TicketFilters, *, user: Any, now: datetime | None = None
+    queryset: QuerySet[Ticket],
+    filters: TicketFilters,
+    *,
+    user: Any,
+    now: datetime | None = None,
+    narrow_search: bool = True,
 ) -> QuerySet[Ticket]:
-    """Narrow a (visibility-scoped) ticket queryset by the filters and order it."""
+    """Narrow a (visibility-scoped) ticket queryset by the filters and order it.
+
+    `narrow_search=False` keeps a search a condition of the query itself: an export's COPY must
+    evaluate it in its own snapshot, never take an id list read earlier (on the replica).
+    """
     from sla import selectors as sla_selectors
 
     qs = queryset
@@ -234,7 +243,8 @@ def apply_ticket_filters(
         query = SearchQuery(filters.q, config="english", search_type="websearch")
         # Full-text search reads on the replica (the primary unless DATABASE_REPLICA_URL is set).
         qs = qs.filter(search_vector=query).using(settings.READ_REPLICA)
-        qs = _few_matches_by_id(qs)
+        if narrow_search:
+            qs = _few_matches_by_id(qs)
     if filters.sla_state:
         qs = sla_selectors.filter_sla_state(qs, filters.sla_state, now=now or timezone.now())
     return qs

@@ -138,13 +138,19 @@ def _move_once(
     # Lock: the shared rank-space lock first, then the rows in id order (ADR 0003).
     hold_rank_space(project_id)
     ids = sorted({ticket_id, *(i for i in (before_id, after_id) if i is not None)})
-    tickets = {
-        t.pk: t
-        for t in Ticket.objects.filter(pk__in=ids, project_id=project_id)
+    locked = (
+        Ticket.objects.filter(pk__in=ids, project_id=project_id)
         .select_related("project", "status", "assignee", "requester", "created_by", "sla_state")
         .select_for_update(no_key=True, of=("self",))
         .order_by("pk")
-    }
+    )
+    tickets = {t.pk: t for t in locked}
+    if len(tickets) < len(ids):
+        # A concurrent move that changed a row's status committed while this statement waited
+        # for its lock: PostgreSQL rechecks the new row version against the status row it had
+        # joined (the old one), the join fails and the row is dropped. The locks are ours by
+        # now, so a new statement sees the rows as they are (as `get_visible_ticket` does).
+        tickets = {t.pk: t for t in locked.all()}
     ticket = tickets.get(ticket_id)
     if ticket is None:  # deleted since the access read
         raise NotFound("No such ticket.")

@@ -13,6 +13,7 @@ from notifications.services import record_board_event
 from tickets import sql
 from tickets.audit import record_audit
 from tickets.models import BoardColumn, ColumnStatus, Membership, Project, Role, Status, Ticket
+from tickets.services.ranks import hold_rank_space
 
 DEFAULT_COLUMNS: list[tuple[str, list[str]]] = [
     ("To Do", ["new", "open", "todo"]),
@@ -327,6 +328,9 @@ def delete_column(*, actor: Any, column: BoardColumn) -> None:
     """Delete an empty column; its statuses become unmapped. A column still holding tickets
     (archived ones aside) is refused (409): they would silently leave the board."""
     with transaction.atomic():
+        # Every move and create holds the rank space shared: exclusive here, no ticket can enter
+        # the column between the count and the delete.
+        hold_rank_space(column.project_id, exclusive=True)
         Project.objects.select_for_update().get(pk=column.project_id)
         held = Ticket.objects.filter(
             project_id=column.project_id,
