@@ -1,5 +1,6 @@
 // The queue's URL <-> the API's ticket filters. The URL's query string IS the API's query string
 // (`/tickets?status=new,open&q=printer`), plus `cursor` for the page; values are plain strings.
+import type { operations } from "../../api/schema";
 
 export const FILTER_KEYS = [
   "project",
@@ -18,6 +19,16 @@ export const FILTER_KEYS = [
 ] as const;
 
 export type FilterKey = (typeof FILTER_KEYS)[number];
+
+// The list above is the server's (tickets/filters.py, through the generated schema): a filter added
+// to or removed from the API without this list fails the type check (`make ui-check`).
+type ApiFilterKey = Exclude<
+  keyof NonNullable<operations["v1_tickets_list"]["parameters"]["query"]>,
+  "cursor" | "page_size" | "ordering"
+>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const FILTERS_ARE_THE_APIS: Same<FilterKey, ApiFilterKey> = true;
+void FILTERS_ARE_THE_APIS;
 
 export type QueueSearch = Partial<Record<FilterKey | "ordering" | "cursor", string>>;
 
