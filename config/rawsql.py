@@ -76,54 +76,16 @@ def _json_loader(json_field: JSONField) -> Callable[[Any], Any]:
     return load
 
 
-class _PreparingCursor(psycopg.Cursor[Any]):
-    """Server-side binding, every statement prepared on first use (psycopg keeps the statements
-    per connection, least recently used out past `prepared_max`), results in binary (a binary
-    timestamp loads ~5x faster than parsing its ISO text; a board card has a dozen)."""
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("prepare", True)
-        kwargs.setdefault("binary", True)
-        return super().execute(query, params, **kwargs)
-
-
 @contextmanager
 def _cursor(sql: str, params: Sequence[Any] | dict[str, Any]) -> Iterator[Any]:
-    """Run `sql` on the Django connection (its transaction, error translation and query log)
-    through a preparing psycopg cursor, and yield that cursor for fetching.
+    """Run `sql` on Django's cursor (its transaction, error translation and query log).
 
-    Django binds parameters client-side and never prepares (poolers such as PgBouncer in
-    transaction mode cannot keep prepared statements). PostgreSQL then plans a seven-way join
-    afresh for every detail read: ~1 ms of planning for ~0.1 ms of execution here. The few
-    fixed hot statements of this module are prepared instead (a generic plan after five runs);
-    everything else stays as Django does it. Behind a transaction-mode pooler set
-    HELPLINE_PREPARE=0 (settings.PREPARE_HOT_SQL) and these run as Django runs any SQL.
-    """
-    if not settings.PREPARE_HOT_SQL:
-        with connection.cursor() as plain:
-            plain.execute(sql, params)
-            yield plain
-        return
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    started = time.monotonic()
-    cursor = _PreparingCursor(connection.connection)
-    try:
-        with connection.wrap_database_errors:
-            cursor.execute(sql, params)
-    finally:
-        if connection.queries_logged:
-            connection.queries_log.append(
-                {
-                    "sql": connection.ops.compose_sql(sql, params),  # type: ignore[attr-defined]
-                    "time": f"{time.monotonic() - started:.3f}",
-                }
-            )
-    try:
-        with connection.wrap_database_errors:
-            yield cursor
-    finally:
-        cursor.close()
+    With HELPLINE_PREPARE on (settings.PREPARE_HOT_SQL) Django binds server-side and psycopg
+    prepares a statement on its fifth run, so these fixed statements skip planning as every
+    repeated ORM statement does."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        yield cursor
 
 
 def fetch_one(sql: str, params: Sequence[Any] | dict[str, Any]) -> tuple[Any, ...] | None:

@@ -103,17 +103,15 @@ DATABASES = {
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The hot statements of config/rawsql.py are prepared per connection; turn off behind a pooler
-# in transaction mode (it cannot keep prepared statements across transactions).
+# Statements are bound server-side and prepared per connection on their fifth run (Django's
+# `server_side_binding` and psycopg's `prepare_threshold`): a repeated statement skips PostgreSQL's
+# planner, which cost more than executing the key lookups a request makes (ADR 0017). Turn off
+# behind a pooler in transaction mode (it cannot keep prepared statements across transactions).
 PREPARE_HOT_SQL = env.bool("HELPLINE_PREPARE", default=True)
 if PREPARE_HOT_SQL:
-    # psycopg prepares nothing while the threshold is None (Django's default). Django's own
-    # cursors bind client-side and never prepare; only config.rawsql's cursor asks to.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
-    # Their plans are key lookups that do not depend on the values; with `auto` PostgreSQL kept
-    # re-planning the ANY(array) reads (a generic plan guesses ten elements, so it looked dearer),
-    # ~1.5 ms a time. Only prepared statements (and PL/pgSQL's) follow this setting.
-    DATABASES["default"]["OPTIONS"]["options"] = "-c plan_cache_mode=force_generic_plan"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DATABASES["default"].setdefault("TEST", {})
 DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME", default="test_helpline")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
