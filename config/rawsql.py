@@ -10,14 +10,11 @@ Only reads use this (ADR 0009); every write goes through the ORM or its app's `s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
-import psycopg
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import JSONField, Model
 
