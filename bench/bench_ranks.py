@@ -54,7 +54,7 @@ def _integer_table(n: int) -> None:
             "CREATE TABLE bench_int_order (id bigserial PRIMARY KEY, project_id int, position int)"
         )
         cursor.execute(
-            "INSERT INTO bench_int_order (project_id, position) SELECT 1, g FROM generate_series(0, %s) g",
+            "INSERT INTO bench_int_order (project_id, position) SELECT 1, g FROM generate_series(0, %s::int) g",
             [n - 1],
         )
         cursor.execute("CREATE INDEX ON bench_int_order (project_id, position)")

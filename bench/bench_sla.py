@@ -108,7 +108,7 @@ def seed(key: str, n: int, *, now: datetime) -> Any:
             SELECT %(project)s, g, 'Bench ticket ' || g, '', %(status)s,
                    '0|' || lpad(to_hex(g), 8, '0'), 'medium', 'general', '{}', '', '', false,
                    false, '', '{}', 0, 0, %(now)s, %(now)s
-            FROM generate_series(1, %(n)s) AS g
+            FROM generate_series(1, %(n)s::int) AS g
             """,
             {"project": project.pk, "status": status.pk, "now": now, "n": n},
         )
@@ -607,7 +607,7 @@ def bench_latency(window: int) -> dict[str, Any]:
                 updated_at)
             SELECT %(project)s, g, 'Latency ' || g, '', %(status)s, '0|' || lpad(to_hex(g), 8, '0'),
                    'critical', 'general', '{}', '', '', false, false, '', '{}', 0, 0, now(), now()
-            FROM generate_series(1, %(n)s) AS g
+            FROM generate_series(1, %(n)s::int) AS g
             """,
             {"project": project.pk, "status": status.pk, "n": count},
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet
 
 from config.api import Forbidden, NotFound
 from config.rawsql import ModelColumns, fetch_all, fetch_one
@@ -138,13 +138,7 @@ def ticket_role(user: Any, ticket_id: int) -> tuple[int, str]:
     only membership the rule needs here), then `Visibility.sees`."""
     if not (user.is_authenticated and user.is_active):
         raise NotFound("No such ticket.")
-    role_there = Membership.objects.filter(project_id=OuterRef("project_id"), user_id=user.pk)
-    row = (
-        Ticket.objects.filter(pk=ticket_id)
-        .annotate(role=Subquery(role_there.values("role")[:1]))
-        .values_list("project_id", "requester_id", "created_by_id", "role")
-        .first()
-    )
+    row = fetch_one(sql.TICKET_ROLE, {"user": user.pk, "ticket": ticket_id})
     if row is None:
         raise NotFound("No such ticket.")
     project_id, requester_id, created_by_id, role = row
@@ -187,6 +181,19 @@ FULL_TICKET_SQL = sql.full_ticket(
 _CARD_SQL = sql.board_cards(ticket=_TICKET.select(), sla=_SLA.select())
 
 
+# What `select_related` calls to fill a relation's cache (the compiler's `local_setter`): the ids
+# already match, so the descriptors' setters would only repeat their checks, 1,500 times a board.
+_CACHE_PROJECT = Ticket.project.field.set_cached_value
+_CACHE_STATUS = Ticket.status.field.set_cached_value
+_CACHE_PEOPLE = [
+    (f"{name}_id", getattr(Ticket, name).field.set_cached_value) for name, _ in _PEOPLE
+]
+# A reverse one-to-one caches None for "no row", as select_related leaves it after a LEFT JOIN;
+# a row also knows its ticket.
+_CACHE_SLA = Ticket.sla_state.related.set_cached_value
+_CACHE_SLA_TICKET = TicketSla.ticket.field.set_cached_value
+
+
 class FullTicketBuilder:
     """Turns FULL_TICKET_SQL rows into tickets whose related objects need no further query
     (or _CARD_SQL rows, given the project and statuses those rows leave out)."""
@@ -198,7 +205,6 @@ class FullTicketBuilder:
         self.projects: dict[int, Project] = {project.pk: project} if project else {}
         self.statuses: dict[int, Status] = {s.pk: s for s in statuses or []}
         self.users: dict[int, User] = {}
-        self.without_sla: list[Ticket] = []
 
     def build(self, row: tuple[Any, ...]) -> Ticket:
         ticket = _TICKET.build(row)
@@ -215,38 +221,36 @@ class FullTicketBuilder:
         assert project is not None and status is not None
         self.projects[project.pk] = project
         self.statuses[status.pk] = status
-        # Related objects through the descriptors (the ids already match, so nothing changes).
-        ticket.project, ticket.status = project, status
-        for (name, _), username in zip(_PEOPLE, row[at : at + len(_PEOPLE)], strict=True):
-            user_id = getattr(ticket, f"{name}_id")
+        _CACHE_PROJECT(ticket, project)
+        _CACHE_STATUS(ticket, status)
+        for (id_name, cache), username in zip(
+            _CACHE_PEOPLE, row[at : at + len(_PEOPLE)], strict=True
+        ):
+            user_id = getattr(ticket, id_name)
             if user_id is not None:
                 user = self.users.get(user_id)
                 if user is None:
                     user = User.from_db(connection.alias, ["id", "username"], [user_id, username])
                     self.users[user_id] = user
-                setattr(ticket, name, user)
+                cache(ticket, user)
         at += len(_PEOPLE)
         sla = _SLA.build(row, at)
+        _CACHE_SLA(ticket, sla)
         if sla is not None:
-            ticket.sla_state = sla
-        else:
-            self.without_sla.append(ticket)
+            _CACHE_SLA_TICKET(sla, ticket)
         return ticket
-
-    def finish(self, tickets: list[Ticket]) -> list[Ticket]:
-        """The built tickets, with "no SLA row" known for those that have none (no query later)."""
-        if self.without_sla:  # the LEFT JOIN already said "none": an empty Prefetch, no query
-            empty = Prefetch("sla_state", queryset=TicketSla.objects.none())
-            prefetch_related_objects(self.without_sla, empty)
-            self.without_sla = []
-        return tickets
 
 
 def full_tickets(where: str, params: dict[str, Any] | list[Any]) -> list[Ticket]:
     """Tickets matching `where` (SQL over alias t, with parameters), fully loaded."""
     builder = FullTicketBuilder()
-    rows = fetch_all(f"{FULL_TICKET_SQL} {where}", params)
-    return builder.finish([builder.build(row) for row in rows])
+    return [builder.build(row) for row in fetch_all(f"{FULL_TICKET_SQL} {where}", params)]
+
+
+def full_ticket(ticket_id: int) -> Ticket:
+    """One ticket by id, fully loaded (no visibility rule: the caller has checked access)."""
+    (ticket,) = full_tickets("WHERE t.id = %(id)s", {"id": ticket_id})
+    return ticket
 
 
 def tickets_by_id(ids: list[int]) -> list[Ticket]:
@@ -260,8 +264,7 @@ def board_cards(ids: list[int], project: Project, statuses: list[Status]) -> dic
     loaded and sharing the given project and status objects."""
     builder = FullTicketBuilder(project=project, statuses=statuses)
     params = {"ids": list(ids), "project": project.pk, "statuses": [s.pk for s in statuses]}
-    cards = builder.finish([builder.build(row) for row in fetch_all(_CARD_SQL, params)])
-    return {t.pk: t for t in cards}
+    return {t.pk: t for t in (builder.build(row) for row in fetch_all(_CARD_SQL, params))}
 
 
 def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
@@ -277,6 +280,15 @@ def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
     if not rows:
         raise NotFound("No such ticket.")
     return rows[0]
+
+
+_LAYOUT_SQL = sql.column_layout(status=_STATUS.select())
+
+
+def layout_rows(project_id: int) -> list[tuple[int, str, bool, int | None, Status]]:
+    """A project's column-status links: (column id, column name, WIP enforced, WIP limit, status)."""
+    rows = fetch_all(_LAYOUT_SQL, {"project": project_id})
+    return [(*row[:4], _STATUS.build(row, 4)) for row in rows]
 
 
 def status_counts(project: Project | int) -> dict[int, int]:

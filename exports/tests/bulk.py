@@ -53,7 +53,7 @@ def bulk_tickets(
                 %(assignee)s, %(requester)s, %(requester)s, '', '', false, false, '',
                 '{}'::jsonb, 0, 0,
                 now() - make_interval(secs => (%(last)s - g)), now()
-            FROM generate_series(%(first)s, %(last)s) AS g
+            FROM generate_series(%(first)s::int, %(last)s::int) AS g
             """,
             {
                 "project": project.pk,

@@ -283,7 +283,7 @@ def test_csv_datetimes_are_isoformat_for_every_fraction(
     fields = ("title", "resolved_at", "closed_at", "first_response_at")
     with connection.cursor() as cursor:
         # The cells are UTC whatever the session's zone (the export's own sessions use UTC).
-        cursor.execute("SET TIME ZONE %s", [session_zone])
+        cursor.execute("SELECT set_config('TimeZone', %s, false)", [session_zone])
         try:
             body = run_copy("csv", fields, user=desk["agent"], project=project)
         finally:

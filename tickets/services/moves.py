@@ -7,7 +7,7 @@ record (audit row, board event, notification and outbox rows) -> side effects on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +18,7 @@ from sla import services as sla_services
 from tickets import ranking
 from tickets.audit import record_audit
 from tickets.models import MAX_ID, ROLE_RANK, Role, StatusCategory, Ticket
-from tickets.selectors import ticket_role
+from tickets.selectors import full_ticket, ticket_role
 from tickets.services.errors import InvalidTransition, StalePosition, WipLimitExceeded
 from tickets.services.events import notify, ticket_event_data
 from tickets.services.ranks import (
@@ -40,6 +40,14 @@ from tickets.services.workflow import (
 MOVE_ATTEMPTS = 5
 # Refusals that tell the client where the ticket is now (`details.current`), so it can redraw.
 _POSITIONED = (StalePosition, InvalidTransition, WipLimitExceeded)
+
+
+class Place(NamedTuple):
+    """A locked ticket's place: what the neighbour checks read."""
+
+    status_id: int
+    rank: str
+    is_archived: bool
 
 
 class _RebalanceFirst(Exception):  # control flow only: never leaves move_ticket
@@ -140,20 +148,16 @@ def _move_once(
     ids = sorted({ticket_id, *(i for i in (before_id, after_id) if i is not None)})
     locked = (
         Ticket.objects.filter(pk__in=ids, project_id=project_id)
-        .select_related("project", "status", "assignee", "requester", "created_by", "sla_state")
-        .select_for_update(no_key=True, of=("self",))
+        .select_for_update(no_key=True)
         .order_by("pk")
+        .values_list("pk", "status_id", "rank", "is_archived")
     )
-    tickets = {t.pk: t for t in locked}
-    if len(tickets) < len(ids):
-        # A concurrent move that changed a row's status committed while this statement waited
-        # for its lock: PostgreSQL rechecks the new row version against the status row it had
-        # joined (the old one), the join fails and the row is dropped. The locks are ours by
-        # now, so a new statement sees the rows as they are (as `get_visible_ticket` does).
-        tickets = {t.pk: t for t in locked.all()}
-    ticket = tickets.get(ticket_id)
-    if ticket is None:  # deleted since the access read
+    # Each row as it is once locked (a joinless lock returns the version it waited for).
+    rows = {row[0]: Place(*row[1:]) for row in locked}
+    if ticket_id not in rows:  # deleted since the access read
         raise NotFound("No such ticket.")
+    # The moved ticket whole (project, status, people, SLA row), read after its lock.
+    ticket = full_ticket(ticket_id)
     # Validate.
     layout = ColumnLayout.of(project_id)
     target = layout.status_by_key(status_key) if status_key is not None else ticket.status
@@ -161,7 +165,7 @@ def _move_once(
         raise DomainError("Archived tickets cannot be moved.")
     try:
         check_transition(ticket.project, ticket.status, target)
-        gap = _gap(ticket, target, tickets, layout, before_id, after_id, keep_place_in_column)
+        gap = _gap(ticket, target, rows, layout, before_id, after_id, keep_place_in_column)
     except _POSITIONED as refused:
         refused.details["current"] = current_position(ticket, layout)
         raise
@@ -209,7 +213,7 @@ def _move_once(
 def _gap(
     ticket: Ticket,
     target: Any,
-    tickets: dict[int, Ticket],
+    rows: dict[int, Place],
     layout: ColumnLayout,
     before_id: int | None,
     after_id: int | None,
@@ -219,9 +223,9 @@ def _gap(
     409 when the neighbours moved apart or the target column is full."""
     old_column, _ = layout.column_statuses(ticket.status_id)
     new_column, status_ids = layout.column_statuses(target)
-    neighbours: list[Ticket | None] = []
+    neighbours: list[Place | None] = []
     for name, value in (("before_id", before_id), ("after_id", after_id)):
-        other = tickets.get(value) if value is not None else None
+        other = rows.get(value) if value is not None else None
         if value is not None and (
             other is None or other.is_archived or other.status_id not in status_ids
         ):
@@ -234,8 +238,8 @@ def _gap(
     project_id = ticket.project_id
     if before is not None and after is not None:
         following, hi = next_in_column(project_id, before.rank, ticket.pk, status_ids)
-        if before.rank >= after.rank or following != after.pk:
-            raise StalePosition(details={"before_id": before.pk, "after_id": after.pk})
+        if before.rank >= after.rank or following != after_id:
+            raise StalePosition(details={"before_id": before_id, "after_id": after_id})
         gap: tuple[str | None, str | None] | None = (before.rank, hi)
     elif before is not None:
         gap = (before.rank, rank_after(project_id, before.rank, ticket.pk))
