@@ -181,6 +181,10 @@ class BoardColumn(models.Model):
     enforce_wip = models.BooleanField(default=False)
     is_collapsed = models.BooleanField(default=False)
 
+    # The statuses the column shows, in link order: filled by `tickets.selectors.columns_of` (as a
+    # `Prefetch(..., to_attr=...)` would fill a list attribute); not a field.
+    shown: list[Status]
+
     class Meta:
         ordering = ("order", "id")
         constraints = [

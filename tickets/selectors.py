@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from config.api import Forbidden, NotFound
 from config.rawsql import ModelColumns, fetch_all, fetch_one
@@ -15,7 +15,6 @@ from tickets import sql
 from tickets.models import (
     Attachment,
     BoardColumn,
-    ColumnStatus,
     Membership,
     Message,
     Project,
@@ -283,6 +282,8 @@ def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
 
 
 _LAYOUT_SQL = sql.column_layout(status=_STATUS.select())
+_COLUMN = ModelColumns(BoardColumn, "c")
+_COLUMNS_SQL = sql.columns_with_statuses(column=_COLUMN.select(), status=_STATUS.select())
 
 
 def layout_rows(project_id: int) -> list[tuple[int, str, bool, int | None, Status]]:
@@ -320,11 +321,17 @@ def staff_board(user: Any, key: str, action: str) -> tuple[Project, int]:
 
 
 def columns_of(project: Project | int) -> list[BoardColumn]:
-    """A project's columns in order, each with its status links (and their statuses) prefetched."""
+    """A project's columns in order, each with `shown`: the statuses it shows, in link order."""
     project_id = project if isinstance(project, int) else project.pk
-    links = Prefetch("status_links", ColumnStatus.objects.select_related("status").order_by("id"))
-    return list(
-        BoardColumn.objects.filter(project_id=project_id)
-        .order_by("order", "id")
-        .prefetch_related(links)
-    )
+    columns: dict[int, BoardColumn] = {}
+    for row in fetch_all(_COLUMNS_SQL, {"project": project_id}):
+        built = _COLUMN.build(row)
+        assert built is not None
+        column = columns.get(built.pk)
+        if column is None:
+            column = columns[built.pk] = built
+            column.shown = []
+        status = _STATUS.build(row, _COLUMN.width)
+        if status is not None:
+            column.shown.append(status)
+    return list(columns.values())

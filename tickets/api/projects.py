@@ -339,7 +339,7 @@ def first_tickets(
     parts: list[str] = []
     params: list[Any] = []
     for column in columns:
-        ids = [link.status_id for link in column.status_links.all()]
+        ids = [status.pk for status in column.shown]
         if not ids:
             continue
         # Per status an ordered index read of `limit + 1` (ticket_board_idx), then the merge.
@@ -350,7 +350,7 @@ def first_tickets(
         for column_id, ticket_id in fetch_all(" UNION ALL ".join(parts), params):
             by_column[column_id].append(ticket_id)
     wanted = [tid for ids in by_column.values() for tid in ids]
-    statuses = [link.status for column in columns for link in column.status_links.all()]
+    statuses = [status for column in columns for status in column.shown]
     tickets = board_cards(wanted, project, statuses)
     return {cid: [tickets[i] for i in ids if i in tickets] for cid, ids in by_column.items()}
 
@@ -402,7 +402,7 @@ class ColumnTicketsView(GenericAPIView[Ticket]):
         column = next((c for c in columns_of(project) if c.pk == column_id), None)
         if column is None:
             raise NotFound("No such column.")
-        ids = [link.status_id for link in column.status_links.all()]
+        ids = [status.pk for status in column.shown]
         qs = Ticket.objects.filter(project=project, is_archived=False, status_id__in=ids)
         page = page_of_tickets(self, qs, BoardCursorPagination.ordering)
         return self.get_paginated_response(

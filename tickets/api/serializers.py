@@ -205,7 +205,7 @@ class ColumnSerializer(serializers.ModelSerializer[BoardColumn]):
         }
 
     def _statuses(self, column: BoardColumn) -> list[Status]:
-        return [link.status for link in column.status_links.all()]
+        return column.shown
 
     def get_statuses(self, column: BoardColumn) -> list[dict[str, Any]]:
         return [
