@@ -191,16 +191,26 @@ RETURNING ticket_counter
 """
 
 # Why: full-text search: the weighted tsvector over the ticket and its public messages written in
-# one UPDATE with a correlated string_agg (no message bodies through Python); no figure.
-REFRESH_SEARCH_VECTOR = """
-UPDATE tickets_ticket AS t SET search_vector =
+# one UPDATE with a correlated string_agg (no message bodies through Python); a new public message
+# also touches `updated_at` and may set `first_response_at` here, so a reply writes the ticket row
+# once (TOUCH_AND_REFRESH_SEARCH_VECTOR); no figure.
+_SEARCH_VECTOR = """
     setweight(to_tsvector('english', coalesce(t.title, '')), 'A')
     || setweight(to_tsvector('english', coalesce(t.description, '')), 'B')
     || setweight(to_tsvector('english', coalesce((
         SELECT string_agg(m.body, ' ') FROM tickets_message m
-        WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')
+        WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')"""
+REFRESH_SEARCH_VECTOR = f"""
+UPDATE tickets_ticket AS t SET search_vector = {_SEARCH_VECTOR}
 WHERE t.id = %s
-"""
+"""  # noqa: S608 - constant text only
+TOUCH_AND_REFRESH_SEARCH_VECTOR = f"""
+UPDATE tickets_ticket AS t SET search_vector = {_SEARCH_VECTOR},
+    updated_at = %(now)s,
+    first_response_at = coalesce(t.first_response_at, %(first_response_at)s)
+WHERE t.id = %(id)s
+"""  # noqa: S608 - constant text only
+
 
 # Why: advisory locks (no ORM form): every rank writer holds the project's rank space shared, a
 # rebalance batch exclusive, until the transaction ends (ADR 0003); no figure.

@@ -16,10 +16,10 @@ from notifications.services import record_board_event
 from sla import services as sla_services
 from tickets.audit import record_audit
 from tickets.models import Attachment, Message, Watcher
-from tickets.permissions import is_staff_role, role_in
-from tickets.selectors import get_visible_ticket
+from tickets.permissions import is_staff_role
+from tickets.selectors import get_visible_ticket, memberships
 from tickets.services.events import notify
-from tickets.services.tickets import refresh_search_vector
+from tickets.services.tickets import touch_and_refresh_search_vector
 
 # --- conversation and watchers ------------------------------------------------------------------
 
@@ -30,20 +30,24 @@ def add_message(*, actor: Any, ticket_id: int, body: str, internal: bool = False
         raise InvalidInput("body cannot be empty.")
     now = timezone.now()
     with transaction.atomic():
-        ticket = get_visible_ticket(actor, ticket_id, for_update=True)
-        role = role_in(actor, ticket.project)
-        staff = is_staff_role(role)
+        # The memberships once: the visibility rule and the author's role both read them.
+        roles = {} if actor.is_superuser else memberships(actor)
+        ticket = get_visible_ticket(actor, ticket_id, for_update=True, roles=roles)
+        staff = actor.is_superuser or is_staff_role(roles.get(ticket.project_id))
         if internal and not staff:
             raise Forbidden("Only agents can write internal notes.")
         message = Message.objects.create(ticket=ticket, author=actor, body=body, internal=internal)
-        fields = ["updated_at"]
         first_response = staff and not internal and ticket.first_response_at is None
+        ticket.updated_at = now
         if first_response:
             ticket.first_response_at = now
-            fields.append("first_response_at")
-        ticket.save(update_fields=fields)
-        if not internal:
-            refresh_search_vector(ticket.pk)
+        if internal:
+            ticket.save(update_fields=["updated_at"])
+        else:
+            # One write of the ticket row: the search vector with the new reply, and the times.
+            touch_and_refresh_search_vector(
+                ticket.pk, now=now, first_response_at=now if first_response else None
+            )
         record_audit(
             actor=actor,
             action="message.internal_added" if internal else "message.added",

@@ -39,6 +39,16 @@ def refresh_search_vector(ticket_id: int) -> None:
         cursor.execute(sql.REFRESH_SEARCH_VECTOR, [ticket_id])
 
 
+def touch_and_refresh_search_vector(
+    ticket_id: int, *, now: Any, first_response_at: Any | None
+) -> None:
+    """`refresh_search_vector` after a new public message, also setting `updated_at` and (when
+    still empty) `first_response_at`: the reply's one write of the ticket row."""
+    params = {"id": ticket_id, "now": now, "first_response_at": first_response_at}
+    with connection.cursor() as cursor:
+        cursor.execute(sql.TOUCH_AND_REFRESH_SEARCH_VECTOR, params)
+
+
 def _new_search_vector(title: str, description: str) -> CombinedExpression:
     """The full-text vector of a ticket without messages: title (A), description (B)."""
     return SearchVector(Value(title), config="english", weight="A") + SearchVector(
