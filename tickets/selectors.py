@@ -103,6 +103,24 @@ def visible_tickets(user: Any, roles: dict[int, str] | None = None) -> QuerySet[
     return Ticket.objects.filter(visibility.q())
 
 
+def locked_tickets(ids: Any, *related: str, **filters: Any) -> list[Ticket]:
+    """The tickets with these ids (and `filters` on their own columns) locked FOR UPDATE in id
+    order, then read with `related` joined, in id order.
+
+    Locked without joins: a row that was locked while a concurrent writer changed its status is
+    rechecked by PostgreSQL against the status row it had joined before, fails the join and is
+    silently dropped. A read after the lock sees each row as its last writer left it."""
+    locked = list(
+        Ticket.objects.select_for_update()
+        .filter(pk__in=ids, **filters)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return []
+    return list(Ticket.objects.select_related(*related).filter(pk__in=locked).order_by("pk"))
+
+
 def get_visible_ticket(
     user: Any, ticket_id: Any, *, for_update: bool = False, roles: dict[int, str] | None = None
 ) -> Ticket:

@@ -33,6 +33,7 @@ from sla.services.state import (
     settle,
 )
 from tickets.models import Status, StatusCategory, Ticket
+from tickets.selectors import locked_tickets
 
 
 def _start_metric(state: TicketSla, metric: str, ctx: Context, now: datetime) -> None:
@@ -271,11 +272,8 @@ def recompute_tickets(
     policies: dict[tuple[int, str], Any] = {}
     for start in range(0, len(ids), 200):
         with transaction.atomic():
-            tickets = list(
-                Ticket.objects.select_for_update(of=("self",))
-                .select_related("project", "status")
-                .filter(pk__in=ids[start : start + 200], is_archived=False)
-                .order_by("pk")
+            tickets = locked_tickets(
+                ids[start : start + 200], "project", "status", is_archived=False
             )
             for ticket in tickets:
                 key = (ticket.project_id, ticket.priority)

@@ -34,6 +34,7 @@ from sla.services.state import (
     refresh_next,
 )
 from tickets.models import Project, StatusCategory, Ticket, User, Watcher
+from tickets.selectors import locked_tickets
 
 ESCALATION_CHUNK = 100
 
@@ -290,10 +291,7 @@ def process_escalations(
             # Lock order: tickets (id order), SLA rows, then escalation rows.
             tickets = {
                 t.pk: t
-                for t in Ticket.objects.select_for_update(of=("self",))
-                .select_related("project", "status", "assignee", "requester")
-                .filter(pk__in=ticket_ids)
-                .order_by("pk")
+                for t in locked_tickets(ticket_ids, "project", "status", "assignee", "requester")
             }
             states = {
                 s.ticket_id: s

@@ -17,6 +17,7 @@ from notifications.recipients import BatchEvent
 from sla.models import EventKind, SlaEvent
 from sla.services.effects import Effects
 from tickets.models import Ticket
+from tickets.selectors import locked_tickets
 
 BOARD_TYPE = {EventKind.WARNED: "sla.warning", EventKind.BREACHED: "sla.breached"}
 RELAY_CHUNK = 200
@@ -82,10 +83,9 @@ def relay_events(*, event_ids: Sequence[int], now: datetime | None = None) -> in
             # the notification rows' FK checks would otherwise wait on a writer waiting on us.
             tickets = {
                 t.pk: t
-                for t in Ticket.objects.select_for_update(of=("self",))
-                .select_related("project", "status", "assignee", "requester")
-                .filter(pk__in={e.ticket_id for e in events})
-                .order_by("pk")
+                for t in locked_tickets(
+                    {e.ticket_id for e in events}, "project", "status", "assignee", "requester"
+                )
             }
             done += len(deliver_events(events, tickets, now=now or timezone.now()))
     return done

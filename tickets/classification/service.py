@@ -34,6 +34,7 @@ from tickets.classification.base import (
 from tickets.classification.gemini import GeminiClassifier
 from tickets.classification.local import LocalClassifier
 from tickets.models import AuditLog, ClassificationFeedback, Project, Ticket
+from tickets.selectors import locked_tickets
 from tickets.services.events import ticket_event_data
 
 logger = structlog.get_logger(__name__)
@@ -166,12 +167,8 @@ def apply_classification(
     """
     now = timezone.now()
     with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_related("project", "status", "assignee")
-            .select_for_update(of=("self",))
-            .filter(pk=ticket_id)
-            .first()
-        )
+        found = locked_tickets([ticket_id], "project", "status", "assignee")
+        ticket = found[0] if found else None
         if ticket is None or ticket.classification is not None or ticket.is_archived:
             return None
         project = ticket.project
