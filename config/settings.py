@@ -375,11 +375,11 @@ WS_ALLOWED_ORIGINS: list[str] = env.list("WS_ALLOWED_ORIGINS", default=ALLOWED_H
 # --- Web server (gunicorn.conf.py reads these) ---------------------------------------------------
 HOST: str = env.str("HOST", default="127.0.0.1")
 API_PORT = env.int("API_PORT", default=8000)
-# Four processes of two threads (gunicorn's gthread worker): measured with 50 mixed clients on two
+# Two processes of eight threads (gunicorn's gthread worker): measured with 50 mixed clients on two
 # cores (bench/bench_load.py, docs/operations.md "Sizing"). Each thread keeps its own database
 # connection (DB_CONN_MAX_AGE): WEB_WORKERS x WEB_THREADS connections per web host.
-WEB_WORKERS = env.int("WEB_WORKERS", default=4)
-WEB_THREADS = env.int("WEB_THREADS", default=2)
+WEB_WORKERS = env.int("WEB_WORKERS", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=8)
 WEB_TIMEOUT = env.int("WEB_TIMEOUT", default=30)
 WEB_GRACEFUL_TIMEOUT = env.int("WEB_GRACEFUL_TIMEOUT", default=25)
 WEB_KEEPALIVE = env.int("WEB_KEEPALIVE", default=5)
