@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# The settings give web processes their database guard (statement and lock timeouts).
+os.environ.setdefault("HELPLINE_PROCESS", "web")
 _settings: Any = importlib.import_module(
     os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings")
 )

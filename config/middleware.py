@@ -16,6 +16,7 @@ from django.core.exceptions import (
 )
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from psycopg.errors import LockNotAvailable, QueryCanceled
 
 from config.api import envelope, error_code_for_status
 from config.clientaddr import client_address
@@ -81,14 +82,21 @@ class RequestIdMiddleware:
         if isinstance(exception, OperationalError | InterfaceError):
             # The database went away mid-request (restart, failover, a terminated backend): the
             # connection is discarded at the end of this request and the next one reconnects.
-            logger.warning("database_unavailable", path=request.path, error=str(exception))
+            # Or it cancelled a statement past the web guard (WEB_DB_*_TIMEOUT_MS).
+            timed_out = isinstance(exception.__cause__, QueryCanceled | LockNotAvailable)
+            logger.warning(
+                "database_timeout" if timed_out else "database_unavailable",
+                path=request.path,
+                error=str(exception),
+            )
+            message = (
+                "The database did not answer in time (a long query or a busy record); "
+                "try again in a moment."
+                if timed_out
+                else "The database is unavailable; try again in a moment."
+            )
             response = JsonResponse(
-                envelope(
-                    "service_unavailable",
-                    "The database is unavailable; try again in a moment.",
-                    request=request,
-                ),
-                status=503,
+                envelope("service_unavailable", message, request=request), status=503
             )
             response["Retry-After"] = "1"
             return response

@@ -138,6 +138,19 @@ READ_REPLICA = "replica" if DATABASE_REPLICA_URL else "default"
 EXPORT_DATABASE_URL: str = env.str("EXPORT_DATABASE_URL", default="")
 DATABASES["export"] = _database_alias(EXPORT_DATABASE_URL)
 EXPORT_DATABASE = "export" if EXPORT_DATABASE_URL else "default"
+# The web processes' guard (gunicorn.conf.py marks them with HELPLINE_PROCESS=web): a statement
+# that runs longer, or waits on a lock longer, is cancelled and its request answers 503 in the
+# envelope; gunicorn's timeout cannot stop a gthread worker's thread. 0 turns a limit off. Celery,
+# beat and the socket server keep none (exports and scans run for minutes).
+WEB_DB_STATEMENT_TIMEOUT_MS = env.int("WEB_DB_STATEMENT_TIMEOUT_MS", default=20_000)
+WEB_DB_LOCK_TIMEOUT_MS = env.int("WEB_DB_LOCK_TIMEOUT_MS", default=5_000)
+if env.str("HELPLINE_PROCESS", default="") == "web":
+    _guard = (
+        f"-c statement_timeout={WEB_DB_STATEMENT_TIMEOUT_MS} "
+        f"-c lock_timeout={WEB_DB_LOCK_TIMEOUT_MS}"
+    )
+    for _alias in ("default", "replica"):
+        DATABASES[_alias]["OPTIONS"] = {**DATABASES[_alias].get("OPTIONS", {}), "options": _guard}
 
 
 def _redis_db(url: str, db: int) -> str:

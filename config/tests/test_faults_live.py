@@ -26,6 +26,7 @@ from notifications.client import BoardClient
 from notifications.services import current_seq
 from tests_support.factories import make_ticket
 from tests_support.live import ROOT, asgi_server, free_port, gunicorn_process, wait_for_port
+from tickets.models import Ticket
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
@@ -223,3 +224,31 @@ def wait_for_waiter(cursor: Any, timeout: float = 30.0) -> int:
             return int(row[0])
         time.sleep(0.02)
     raise AssertionError("no request waited on the lock")
+
+
+def test_a_request_waiting_on_a_held_row_past_the_lock_timeout_is_a_503_and_then_succeeds(
+    desk: dict[str, Any],
+) -> None:
+    """The web guard (WEB_DB_LOCK_TIMEOUT_MS): a move that waits on a row another session holds
+    answers 503 in the envelope after the timeout instead of holding its thread; released, the
+    same move succeeds (the control: it failed only because of the held row)."""
+    ticket = make_ticket(desk["project"], desk["agent"], title="held")
+    token = Token.objects.create(user=desk["agent"]).key
+    headers = {"Authorization": f"Token {token}"}
+    with gunicorn_process(1, WEB_DB_LOCK_TIMEOUT_MS="300") as (api, _proc):
+        url = f"{api}/api/v1/tickets/{ticket.pk}/move/"
+        with transaction.atomic():
+            Ticket.objects.select_for_update().get(pk=ticket.pk)
+            started = time.monotonic()
+            answer = httpx.patch(url, headers=headers, json={"status": "in_progress"}, timeout=60)
+            waited = time.monotonic() - started
+        assert answer.status_code == 503
+        error = answer.json()["error"]
+        assert error["code"] == "service_unavailable"
+        assert error["message"].startswith("The database did not answer in time")
+        assert answer.headers["Retry-After"] == "1"
+        assert 0.3 <= waited < 10
+        assert Ticket.objects.get(pk=ticket.pk).status.key == "new"  # nothing half-written
+        after = httpx.patch(url, headers=headers, json={"status": "in_progress"}, timeout=60)
+        assert after.status_code == 200
+        assert after.json()["status"] == "in_progress"
