@@ -23,6 +23,7 @@ from structlog.testing import capture_logs
 from notifications.client import BoardClient
 from notifications.models import BoardEvent
 from notifications.services import current_seq, push_board_event, record_board_event
+from tests_support.contention import lock_waiters
 from tests_support.factories import make_ticket
 from tests_support.live import asgi_server, gunicorn_server
 
@@ -234,15 +235,6 @@ def test_a_transaction_holding_an_earlier_seq_holds_back_the_later_one(live, des
     def fast_writer() -> None:
         with transaction.atomic():
             update_ticket(actor=agent, ticket_id=second.pk, changes={"title": "fast"})
-
-    def lock_waiters() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # one snapshot per transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return int(cursor.fetchone()[0])
 
     async def scenario() -> None:
         client = board_client(live, tokens["lead"])

@@ -4,48 +4,31 @@ control shows the joined form it replaced dropping that ticket in the same scena
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
+from tests_support.contention import while_status_changes
 from tests_support.factories import make_ticket
-from tickets.models import Status, Ticket
+from tickets.models import Ticket
 from tickets.selectors import locked_tickets
-from tickets.tests.test_move_concurrent import lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def read_while_status_changes(ticket: Ticket, read: Callable[[], list[Ticket]]) -> list[Any]:
-    """Run `read` in another session while this one holds the ticket's row and changes its
-    status to in_progress; what `read` returned once the change committed: (id, status key)s."""
-    outcome: dict[str, Any] = {}
+    """What `read` returned in another session (in a transaction, as the batches read) whose
+    wait on the ticket's row ended with its status changed to in_progress: (id, status key)s."""
 
-    def second_session() -> None:
-        try:
-            with transaction.atomic():
-                outcome["rows"] = [(t.pk, t.status.key) for t in read()]
-        except Exception as exc:  # the failure this test exists to catch
-            outcome["error"] = repr(exc)
-        finally:
-            connections.close_all()
+    def in_transaction() -> list[tuple[int, str]]:
+        with transaction.atomic():
+            return [(t.pk, t.status.key) for t in read()]
 
-    with transaction.atomic():
-        Ticket.objects.select_for_update().get(pk=ticket.pk)
-        Ticket.objects.filter(pk=ticket.pk).update(status=Status.objects.get(key="in_progress"))
-        waiter = threading.Thread(target=second_session)
-        waiter.start()
-        deadline = time.monotonic() + 30
-        while lock_waiters() == 0:  # until the other session waits on that row's lock
-            assert time.monotonic() < deadline, "the other session never waited on the lock"
-            time.sleep(0.02)
-    waiter.join(30)
+    outcome = while_status_changes(ticket, in_transaction, to="in_progress")
     assert "error" not in outcome, outcome
-    return list(outcome["rows"])
+    return list(outcome["result"])
 
 
 def test_a_ticket_whose_status_changed_under_the_lock_is_read_as_it_now_is(desk):
