@@ -197,6 +197,18 @@ def test_an_admin_adds_and_removes_members(desk: Desk, team: Team, new_context: 
     ) == [("ada", "admin"), ("ann", "manager"), ("cara", "lead"), ("root", "admin")]
     clean_screenshot(page, "settings-members", page.get_by_role("heading", name="Members"))
 
+    # A project keeps an admin: Rita steps down, then Ada, the last one, cannot.
+    table.get_by_label("Role of Rita Root").select_option("lead")
+    expect(page.get_by_role("status").filter(has_text="Rita Root is now a lead.")).to_be_visible()
+    table.get_by_label("Role of Ada Admin").select_option("manager")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Could not change Ada Admin's role: "
+        "DESK needs at least one admin: make someone else an admin first."
+    )
+    expect(table.get_by_label("Role of Ada Admin")).to_have_value("admin")
+    assert Membership.objects.get(project=team.project, user=ada).role == "admin"
+    screenshot(page, "settings-last-admin")
+
 
 def test_an_agent_gets_not_found(desk: Desk, team: Team, new_context: Any) -> None:
     page = open_settings(new_context, desk, team.ann)

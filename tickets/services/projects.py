@@ -122,11 +122,29 @@ def add_member(*, actor: Any, project: Project, user: Any, role: str) -> Members
     return membership
 
 
+def _keep_an_admin(membership: Membership) -> None:
+    """Refuse (409) taking the admin role from a project's last admin.
+
+    The project's admin rows are locked first: two admins demoting each other at once are
+    serialised, and the second sees one admin left."""
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(project_id=membership.project_id, role=Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        key = Project.objects.values_list("key", flat=True).get(pk=membership.project_id)
+        raise DomainError(f"{key} needs at least one admin: make someone else an admin first.")
+
+
 def change_member_role(*, actor: Any, membership: Membership, role: str) -> Membership:
-    """Change a member's role."""
+    """Change a member's role (never the last admin's)."""
     if role not in Role.values:
         raise InvalidInput(f"role must be one of {', '.join(Role.values)}.")
     with transaction.atomic():
+        if membership.role == Role.ADMIN and role != Role.ADMIN:
+            _keep_an_admin(membership)
         old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
@@ -141,11 +159,14 @@ def change_member_role(*, actor: Any, membership: Membership, role: str) -> Memb
 
 
 def remove_member(*, actor: Any, membership: Membership) -> None:
-    """Remove a member; their open sockets on the project are closed after commit."""
+    """Remove a member (never the last admin); their open sockets on the project are closed
+    after commit."""
     from notifications.realtime import push_to_group, user_group
 
     user_id, project_id = membership.user_id, membership.project_id
     with transaction.atomic():
+        if membership.role == Role.ADMIN:
+            _keep_an_admin(membership)
         record_audit(
             actor=actor,
             action="member.removed",

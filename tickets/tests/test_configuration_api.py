@@ -193,3 +193,28 @@ def test_project_update_and_workflow_validation(as_user, desk):
     projects = as_user(desk["customer"]).get("/api/v1/projects/").json()["results"]
     assert [p["key"] for p in projects] == ["DESK"]
     assert as_user(desk["outsider"]).get("/api/v1/projects/").json()["results"] == []
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_removed(as_user, desk):
+    admin = as_user(desk["admin"])
+    refused = admin.patch("/api/v1/projects/DESK/members/admin/", {"role": "lead"}, format="json")
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["message"] == "DESK needs at least one admin: make someone else an admin first."
+    assert admin.delete("/api/v1/projects/DESK/members/admin/").status_code == 409
+    assert Membership.objects.get(user=desk["admin"], project=desk["project"]).role == "admin"
+    assert not AuditLog.objects.filter(action__startswith="member.").exists()
+    # With a second admin both work (the control: only the last admin is kept).
+    promoted = admin.patch(
+        "/api/v1/projects/DESK/members/manager/", {"role": "admin"}, format="json"
+    )
+    assert promoted.status_code == 200
+    demoted = admin.patch("/api/v1/projects/DESK/members/admin/", {"role": "lead"}, format="json")
+    assert demoted.status_code == 200
+    assert as_user(desk["manager"]).delete("/api/v1/projects/DESK/members/admin/").status_code == 204
+    assert list(
+        Membership.objects.filter(project=desk["project"], role="admin").values_list(
+            "user__username", flat=True
+        )
+    ) == ["manager"]
