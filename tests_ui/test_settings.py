@@ -74,6 +74,21 @@ def test_an_admin_configures_columns_and_the_board_follows(
         page.get_by_role("status").filter(has_text="Saved the column In Progress.")
     ).to_be_visible()
 
+    # Taking a status that holds tickets off its column is refused in words, the form kept.
+    page.get_by_role("button", name="Edit To Do").click()
+    edit = page.get_by_role("form", name="Edit To Do")
+    edit.get_by_role("checkbox", name="New", exact=True).uncheck()
+    edit.get_by_role("button", name="Save").click()
+    expect(edit.get_by_role("alert")).to_have_text(
+        "Not saved: New still holds 6 tickets; move them to another column before taking New "
+        "off To Do."
+    )
+    expect(edit.get_by_role("checkbox", name="New", exact=True)).not_to_be_checked()
+    screenshot(page, "settings-held-status")
+    edit.get_by_role("button", name="Cancel").click()
+    expect(edit).to_have_count(0)
+    expect_rows(page, DEFAULT)
+
     page.get_by_role("button", name="Add column").click()
     new = page.get_by_role("form", name="New column")
     new.get_by_label("Name").fill("Impeded")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from config.api import DomainError, InvalidInput, NotFound
 from notifications.services import record_board_event
@@ -277,6 +277,27 @@ def _set_column_statuses(column: BoardColumn, status_keys: Sequence[str]) -> Non
     )
 
 
+def _refuse_dropping_held_statuses(column: BoardColumn, status_keys: Sequence[str]) -> None:
+    dropped = column.statuses.exclude(key__in=status_keys)
+    held = dict(
+        Ticket.objects.filter(project_id=column.project_id, is_archived=False, status__in=dropped)
+        .values("status__key")
+        .annotate(n=Count("pk"))
+        .order_by("status__key")
+        .values_list("status__key", "n")
+    )
+    if not held:
+        return
+    first = Status.objects.get(key=next(iter(held)))
+    count = held[first.key]
+    tickets = "1 ticket; move it" if count == 1 else f"{count} tickets; move them"
+    raise DomainError(
+        f"{first.name} still holds {tickets} to another column before taking {first.name} off "
+        f"{column.name}.",
+        details={"ticket_count": sum(held.values()), "statuses": held},
+    )
+
+
 def _column_snapshot(column: BoardColumn) -> dict[str, Any]:
     return {
         "id": column.pk,
@@ -323,10 +344,17 @@ def create_column(
 def update_column(
     *, actor: Any, column: BoardColumn, status_keys: Sequence[str] | None = None, **changes: Any
 ) -> BoardColumn:
-    """Change a column's name, limits, flags or statuses."""
+    """Change a column's name, limits, flags or statuses. Taking a status that still holds
+    tickets (archived ones aside) off its column is refused (409): they would silently leave the
+    board."""
     with transaction.atomic():
+        if status_keys is not None:
+            # As delete_column: no ticket enters a status between the count and the change.
+            hold_rank_space(column.project_id, exclusive=True)
         Project.objects.select_for_update().get(pk=column.project_id)
         column = BoardColumn.objects.get(pk=column.pk)
+        if status_keys is not None:
+            _refuse_dropping_held_statuses(column, status_keys)
         old = _column_snapshot(column)
         for field, value in changes.items():
             setattr(column, field, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests_support.factories import make_ticket, make_user
-from tickets.models import AuditLog, Membership
+from tickets.models import AuditLog, BoardColumn, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +218,32 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(as_user, desk):
             "user__username", flat=True
         )
     ) == ["manager"]
+
+
+def test_a_status_that_holds_tickets_cannot_be_taken_off_its_column(as_user, desk):
+    admin = as_user(desk["admin"])
+    make_ticket(desk["project"], desk["agent"], title="Stays on the board")  # status "new"
+    todo = next(
+        c for c in admin.get("/api/v1/projects/DESK/columns/").json() if c["name"] == "To Do"
+    )
+    before = sorted(s["key"] for s in todo["statuses"])
+    assert "new" in before
+    url = f"/api/v1/projects/DESK/columns/{todo['id']}/"
+    refused = admin.patch(url, {"status_keys": ["open", "todo"], "name": "Todo"}, format="json")
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["message"] == (
+        "New still holds 1 ticket; move it to another column before taking New off To Do."
+    )
+    assert error["details"] == {"ticket_count": 1, "statuses": {"new": 1}}
+    column = BoardColumn.objects.get(pk=todo["id"])
+    assert (column.name, sorted(column.statuses.values_list("key", flat=True))) == (
+        "To Do",
+        before,
+    )
+    assert not AuditLog.objects.filter(action="column.updated").exists()
+    # The control: an empty status leaves the column freely.
+    allowed = admin.patch(url, {"status_keys": ["new", "todo"]}, format="json")
+    assert allowed.status_code == 200
+    assert sorted(s["key"] for s in allowed.json()["statuses"]) == ["new", "todo"]
