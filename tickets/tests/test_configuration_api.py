@@ -212,7 +212,9 @@ def test_the_last_admin_can_be_neither_demoted_nor_removed(as_user, desk):
     assert promoted.status_code == 200
     demoted = admin.patch("/api/v1/projects/DESK/members/admin/", {"role": "lead"}, format="json")
     assert demoted.status_code == 200
-    assert as_user(desk["manager"]).delete("/api/v1/projects/DESK/members/admin/").status_code == 204
+    assert (
+        as_user(desk["manager"]).delete("/api/v1/projects/DESK/members/admin/").status_code == 204
+    )
     assert list(
         Membership.objects.filter(project=desk["project"], role="admin").values_list(
             "user__username", flat=True
