@@ -299,15 +299,8 @@ def visible_ticket(user: Any, ticket_id: Any) -> Ticket:
     return rows[0]
 
 
-_LAYOUT_SQL = sql.column_layout(status=_STATUS.select())
 _COLUMN = ModelColumns(BoardColumn, "c")
 _COLUMNS_SQL = sql.columns_with_statuses(column=_COLUMN.select(), status=_STATUS.select())
-
-
-def layout_rows(project_id: int) -> list[tuple[int, str, bool, int | None, Status]]:
-    """A project's column-status links: (column id, column name, WIP enforced, WIP limit, status)."""
-    rows = fetch_all(_LAYOUT_SQL, {"project": project_id})
-    return [(*row[:4], _STATUS.build(row, 4)) for row in rows]
 
 
 def status_counts(project: Project | int) -> dict[int, int]:

@@ -110,22 +110,8 @@ WHERE t.id = %(ticket)s
 """
 
 
-# Why: every move and status change reads its project's column layout (which column shows which
-# status, WIP limits, the statuses themselves); the ORM's three-way select_related cost ~0.5 ms to
-# compile for ~0.1 ms of execution.
-def column_layout(*, status: str) -> str:
-    return f"""
-SELECT cs.column_id, c.name, c.enforce_wip, c.max_limit, {status}
-FROM tickets_columnstatus cs
-JOIN tickets_boardcolumn c ON c.id = cs.column_id
-JOIN tickets_status s ON s.id = cs.status_id
-WHERE cs.project_id = %(project)s
-ORDER BY cs.id
-"""  # noqa: S608 - select list from model metadata only
-
-
-# Why: a project's columns with the statuses each shows, for every board load and column
-# change; the ORM's query plus a select_related prefetch cost ~1.6 ms to compile and run, this
+# Why: a project's columns with the statuses each shows, for every board load, move and column
+# change (ColumnLayout is built from it); the ORM's query plus a select_related prefetch cost ~1.6 ms to compile and run, this
 # prepared statement ~0.3 ms (bench/bench_one_road.py's board).
 def columns_with_statuses(*, column: str, status: str) -> str:
     return f"""

@@ -277,15 +277,19 @@ def _set_column_statuses(column: BoardColumn, status_keys: Sequence[str]) -> Non
     )
 
 
-def _refuse_dropping_held_statuses(column: BoardColumn, status_keys: Sequence[str]) -> None:
-    dropped = column.statuses.exclude(key__in=status_keys)
-    held = dict(
-        Ticket.objects.filter(project_id=column.project_id, is_archived=False, status__in=dropped)
+def _held_tickets(column: BoardColumn, statuses: Any) -> dict[str, int]:
+    """Unarchived tickets per status key among `statuses` of the column's project (none: {})."""
+    return dict(
+        Ticket.objects.filter(project_id=column.project_id, is_archived=False, status__in=statuses)
         .values("status__key")
         .annotate(n=Count("pk"))
         .order_by("status__key")
         .values_list("status__key", "n")
     )
+
+
+def _refuse_dropping_held_statuses(column: BoardColumn, status_keys: Sequence[str]) -> None:
+    held = _held_tickets(column, column.statuses.exclude(key__in=status_keys))
     if not held:
         return
     first = Status.objects.get(key=next(iter(held)))
@@ -381,11 +385,7 @@ def delete_column(*, actor: Any, column: BoardColumn) -> None:
         # the column between the count and the delete.
         hold_rank_space(column.project_id, exclusive=True)
         Project.objects.select_for_update().get(pk=column.project_id)
-        held = Ticket.objects.filter(
-            project_id=column.project_id,
-            is_archived=False,
-            status__in=column.statuses.all(),
-        ).count()
+        held = sum(_held_tickets(column, column.statuses.all()).values())
         if held:
             noun = "ticket" if held == 1 else "tickets"
             raise DomainError(

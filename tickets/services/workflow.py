@@ -8,7 +8,7 @@ from typing import Any
 
 from config.api import InvalidInput
 from tickets.models import Project, Status, StatusCategory, Ticket
-from tickets.selectors import layout_rows, status_counts
+from tickets.selectors import columns_of, status_counts
 from tickets.services.errors import InvalidTransition, WipLimitExceeded
 
 
@@ -80,12 +80,13 @@ class ColumnLayout:
         statuses_of: dict[int, list[int]] = {}
         enforced: dict[int, WipLimit] = {}
         shown: dict[str, Status] = {}
-        for column_id, name, enforce_wip, max_limit, status in layout_rows(project_id):
-            column_of[status.pk] = column_id
-            statuses_of.setdefault(column_id, []).append(status.pk)
-            shown[status.key] = status
-            if enforce_wip and max_limit is not None:
-                enforced[column_id] = WipLimit(name, max_limit)
+        for column in columns_of(project_id):
+            for status in column.shown:
+                column_of[status.pk] = column.pk
+                statuses_of.setdefault(column.pk, []).append(status.pk)
+                shown[status.key] = status
+            if column.shown and column.enforce_wip and column.max_limit is not None:
+                enforced[column.pk] = WipLimit(column.name, column.max_limit)
         return cls(column_of, statuses_of, enforced, shown)
 
     def status_by_key(self, key: Any) -> Status:
