@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from django.db import connection, connections, transaction
+from psycopg.errors import DeadlockDetected
 
 from tickets.models import Status, Ticket
 
@@ -48,3 +50,32 @@ def while_status_changes(ticket: Ticket, work: Callable[[], Any], *, to: str) ->
             time.sleep(0.02)
     waiter.join(30)
     return outcome
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _deadlocked(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DeadlockDetected):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def retrying_deadlocks(fn: F, attempts: int = 3) -> F:
+    """`fn`, run again (up to `attempts` times in all) when PostgreSQL cancelled it as a deadlock's
+    victim, however deeply the error is wrapped; any other error at once."""
+
+    @wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(attempts):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if attempt == attempts - 1 or not _deadlocked(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    return run  # type: ignore[return-value]
